@@ -1,0 +1,144 @@
+"""The one backend every lab runs: who it is and what it serves come from the environment.
+
+    BACKEND_NAME  the name it answers with, in the X-Backend header and the body (the
+                  compose service name: app1, app2, ...)
+    PORT, BIND    where it listens (8000 on all addresses in a container; the kit's local
+                  runtime gives each backend its own port on 127.0.0.1)
+    DELAY         seconds to wait before answering anything but /healthz
+    ROUTES        comma-separated names from ROUTE_CATALOGUE below
+    THREADS       how many requests it serves at once
+
+Run it as `python app.py`, or `python app.py healthcheck` to probe a running one.
+"""
+
+import os
+import signal
+import sys
+import time
+
+from flask import Flask, Response, jsonify, request
+
+
+def text(body, status=200):
+    return Response(body, status=status, mimetype="text/plain")
+
+
+def hello(name):
+    return text(f"Hello from {name}!\n")
+
+
+def data(name):
+    return jsonify(backend=name, items=[1, 2, 3])
+
+
+def whoami(name):
+    # What the backend was told about the client: lets a learner see what HAProxy forwarded.
+    return jsonify(
+        backend=name,
+        method=request.method,
+        path=request.full_path.rstrip("?"),
+        client=request.remote_addr,
+        headers=dict(request.headers),
+    )
+
+
+# route name -> (URL rule, methods, view)
+ROUTE_CATALOGUE = {
+    "hello": ("/", ["GET"], hello),
+    "data": ("/data", ["GET"], data),
+    "whoami": ("/whoami", ["GET", "POST"], whoami),
+}
+DEFAULT_ROUTES = "hello,data,whoami"
+
+
+class BackendHeader:
+    """WSGI middleware: every response, errors included, names the backend that sent it."""
+
+    def __init__(self, wsgi_app, name):
+        self.wsgi_app = wsgi_app
+        self.name = name
+
+    def __call__(self, environ, start_response):
+        def start_with_header(status, headers, exc_info=None):
+            headers = [(k, v) for k, v in headers if k.lower() != "x-backend"]
+            headers.append(("X-Backend", self.name))
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, start_with_header)
+
+
+def create_app(name, delay=0.0, routes=DEFAULT_ROUTES):
+    wanted = [r.strip() for r in routes.split(",") if r.strip()]
+    unknown = sorted(set(wanted) - set(ROUTE_CATALOGUE))
+    if unknown:
+        raise SystemExit(
+            f"ROUTES names unknown routes {unknown}; known: {sorted(ROUTE_CATALOGUE)}"
+        )
+
+    app = Flask(__name__)
+
+    @app.get("/healthz")
+    def healthz():
+        return text("ok\n")
+
+    @app.before_request
+    def artificial_delay():
+        if delay and request.path != "/healthz":
+            time.sleep(delay)
+
+    @app.errorhandler(404)
+    def not_here(error):
+        return text(f"{name} does not serve {request.path}\n", 404)
+
+    for route in wanted:
+        rule, methods, view = ROUTE_CATALOGUE[route]
+        app.add_url_rule(rule, route, lambda view=view, **kw: view(name, **kw), methods=methods)
+
+    app.wsgi_app = BackendHeader(app.wsgi_app, name)
+    return app
+
+
+def healthcheck(port):
+    """Exit 0 when the backend on this port answers /healthz (used by Docker's HEALTHCHECK)."""
+    import urllib.request
+
+    # No proxy: the probe must reach this container's own loopback.
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+            return 0 if response.status == 200 else 1
+    except OSError as error:
+        print(f"healthcheck failed: {error}", file=sys.stderr)
+        return 1
+
+
+def main(argv):
+    env = os.environ
+    port = int(env.get("PORT", "8000"))
+    if argv[1:] == ["healthcheck"]:
+        return healthcheck(port)
+    if argv[1:]:
+        raise SystemExit(f"usage: {argv[0]} [healthcheck]")
+
+    import waitress
+
+    # As PID 1 in a container, Python would ignore SIGTERM and `docker stop` would wait
+    # out its timeout; end at once instead.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+    name = env.get("BACKEND_NAME", "app")
+    app = create_app(name, float(env.get("DELAY", "0")), env.get("ROUTES", DEFAULT_ROUTES))
+    print(f"{name} listening on {env.get('BIND', '0.0.0.0')}:{port}", flush=True)
+    waitress.serve(
+        app,
+        host=env.get("BIND", "0.0.0.0"),
+        port=port,
+        threads=int(env.get("THREADS", "64")),
+        ident=name,
+        # waitress drops X-Forwarded-* by default; keep them so /whoami shows what HAProxy added.
+        clear_untrusted_proxy_headers=False,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
