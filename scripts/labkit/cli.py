@@ -1,0 +1,130 @@
+"""labkit: the command behind the Makefile's targets."""
+
+import argparse
+import json
+import os
+import signal
+import sys
+
+from . import demo, haproxy, runner
+from .errors import LabkitError
+from .labs import all_labs, find_lab, lab_list_text
+
+
+def interrupt(signum, frame):
+    # Closing the terminal or `kill` ends the command the way Ctrl-C does: cleanup first.
+    raise KeyboardInterrupt
+
+
+def cmd_run(args) -> int:
+    lab = find_lab(args.lab)
+    record, started = runner.up(lab, args.runtime)
+    try:
+        demo.run(lab, record, requests=args.requests)
+    except BaseException:
+        if started:  # a Ctrl-C during the demo: leave nothing of this run behind
+            print(f"\nStopping {lab} ...")
+            runner.stop(record)
+        raise
+    demo.explore(lab, record)
+    return 0
+
+
+def cmd_up(args) -> int:
+    lab = find_lab(args.lab)
+    record, _ = runner.up(lab, args.runtime)
+    demo.explore(lab, record)
+    return 0
+
+
+def cmd_down(args) -> int:
+    runner.down(args.lab)
+    return 0
+
+
+def cmd_status(args) -> int:
+    records = [runner.public(r) for r in runner.running()]
+    if args.json:
+        print(json.dumps(records, indent=2))
+    elif not records:
+        print("No lab is running. Start one with: make lab-N")
+    else:
+        for r in records:
+            print(f"lab {r['lab']} ({r['runtime']}): " + ", ".join(f"{k} {v}" for k, v in r["frontends"].items())
+                  + (f", stats {r['stats']}" if r["stats"] else ""))
+    return 0
+
+
+def cmd_list(args) -> int:
+    print(lab_list_text(all_labs()))
+    return 0
+
+
+def cmd_check(args) -> int:
+    """haproxy -c on a lab's config, with the server addresses mapped as the local runtime does."""
+    import tempfile
+    from pathlib import Path
+
+    from . import compose
+
+    lab = find_lab(args.lab)
+    services = compose.load_services(lab.compose_file, os.environ)
+    backends = compose.services_with_role(services, "backend")
+    env = {**compose.haproxy_service(services, lab.compose_file).environment, "BIND_ADDR": "127.0.0.1"}
+    mapped = haproxy.map_server_addresses(lab.config.read_text(), {s.name: "127.0.0.1:1" for s in backends})
+    with tempfile.TemporaryDirectory() as folder:
+        config = Path(folder) / "haproxy.cfg"
+        config.write_text(mapped)
+        haproxy.check_config(haproxy.find_binary(), config, env, shown_as=lab.config)
+    print(f"{lab.config}: HAProxy accepts it.")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="labkit", description="Run the HAProxy labs.")
+    sub = p.add_subparsers(dest="command", required=True)
+    runtime_help = "auto (Docker when an engine answers, else local), docker or local; default: $RUNTIME or auto"
+
+    run = sub.add_parser("run", help="start a lab, send demo traffic, show who answered; the lab keeps running")
+    run.add_argument("lab")
+    run.add_argument("--runtime", default=os.environ.get("RUNTIME", "auto"), help=runtime_help)
+    run.add_argument("--requests", type=int, help="how many demo requests to send")
+    run.set_defaults(func=cmd_run)
+
+    up = sub.add_parser("up", help="start a lab and wait until it is healthy")
+    up.add_argument("lab")
+    up.add_argument("--runtime", default=os.environ.get("RUNTIME", "auto"), help=runtime_help)
+    up.set_defaults(func=cmd_up)
+
+    down = sub.add_parser("down", help="stop one lab, or every lab the kit started")
+    down.add_argument("lab", nargs="?")
+    down.set_defaults(func=cmd_down)
+
+    status = sub.add_parser("status", help="the running labs and their URLs")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(func=cmd_status)
+
+    sub.add_parser("list", help="the labs").set_defaults(func=cmd_list)
+
+    check = sub.add_parser("check", help="ask the haproxy binary whether a lab's config is valid")
+    check.add_argument("lab")
+    check.set_defaults(func=cmd_check)
+    return p
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGHUP, interrupt)
+    try:
+        return args.func(args)
+    except LabkitError as error:
+        print(f"labkit: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nInterrupted; what this command started has been stopped.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

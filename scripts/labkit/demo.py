@@ -1,0 +1,77 @@
+"""What `make lab-N` shows once the lab is up: traffic, and who answered it.
+
+A lab folder may hold a demo.py with `demo(lab, record, say)` for a demonstration of its
+own; otherwise the lab gets the default: requests one after another, counted by the
+client and by HAProxy, beside the share the config's weights promise.
+"""
+
+import importlib.util
+
+from . import haproxy, stats
+from .client import answers_in_turn, count_backends
+
+
+def table(header: list[str], rows: list[list]) -> str:
+    cells = [header] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
+             for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def share(part: float, whole: float) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "-"
+
+
+def first_frontend(record: dict) -> tuple[str, str]:
+    return next(iter(record["frontends"].items()))
+
+
+def distribution(lab, record: dict, count: int, say=print) -> dict:
+    """Send `count` requests in turn; print and return who answered, as both sides count it."""
+    config = lab.config.read_text()
+    frontend, url = first_frontend(record)
+    backend = haproxy.default_backend(config, frontend)
+    weights = {s.name: s.weight for s in haproxy.servers(config) if s.backend == backend}
+    counted = ("stot", "lbtot")
+    before = {field: stats.counters(record["stats"], backend, field) for field in counted}
+    say(f"\nSending {count} requests to {url}/ one after another ...")
+    answers = answers_in_turn(url + "/", count)
+    after = {field: stats.counters(record["stats"], backend, field) for field in counted}
+    seen = count_backends(answers)
+    haproxy_counts = {field: {s: after[field][s] - before[field].get(s, 0) for s in after[field]}
+                      for field in counted}
+    order = [a.backend for a in answers]
+    say("Answered in this order: " + " -> ".join(order[:9]) + (" -> ..." if count > 9 else ""))
+    rows = [[server, seen.get(server, 0), haproxy_counts["stot"].get(server, 0),
+             haproxy_counts["lbtot"].get(server, 0), share(weight, sum(weights.values())),
+             share(seen.get(server, 0), count)]
+            for server, weight in weights.items()]
+    rows.append(["total", sum(seen.values()), sum(haproxy_counts["stot"].values()),
+                 sum(haproxy_counts["lbtot"].values()), share(1, 1), share(sum(seen.values()), count)])
+    say("")
+    say(table(["server", "client saw", "HAProxy stot", "HAProxy lbtot", "expected", "observed"], rows))
+    say("(client saw: X-Backend headers; stot/lbtot: HAProxy's counters for this run; "
+        "expected: the weights in haproxy.cfg)")
+    return {"order": order, "client": dict(seen), "haproxy": haproxy_counts}
+
+
+def run(lab, record: dict, say=print, requests: int | None = None) -> None:
+    own = lab.path / "demo.py"
+    if own.exists():
+        spec = importlib.util.spec_from_file_location(f"labkit_demo_{lab.number}", own)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        module.demo(lab, record, say)
+    else:
+        distribution(lab, record, requests or lab.manifest.get("demo", {}).get("requests", 30), say)
+
+
+def explore(lab, record: dict, say=print) -> None:
+    say("\nExplore:")
+    for name, url in record["frontends"].items():
+        say(f"  {name:<14} {url}/")
+    if record.get("stats"):
+        say(f"  {'stats page':<14} {record['stats']}")
+    say("The lab keeps running. Stop it with: make down")

@@ -1,0 +1,186 @@
+"""What the kit reads in a haproxy.cfg, and the real haproxy binary's verdict on it."""
+
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import LabkitError
+
+HOW_TO_GET_HAPROXY = """\
+The local runtime runs the real haproxy program, and it is not installed here.
+  Debian/Ubuntu:  sudo apt-get install haproxy
+  Fedora:         sudo dnf install haproxy
+  macOS:          brew install haproxy
+Or run the labs in Docker instead: start Docker, then RUNTIME=docker make lab-N"""
+
+SECTION_KEYWORDS = {"global", "defaults", "frontend", "backend", "listen", "resolvers",
+                    "peers", "userlist", "program", "http-errors", "ring", "cache", "mailers"}
+
+
+def find_binary() -> str:
+    # Debian installs it in /usr/sbin, which is not on a normal user's PATH.
+    found = shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin:/usr/local/sbin")
+    if not found:
+        raise LabkitError(HOW_TO_GET_HAPROXY)
+    return found
+
+
+def words(line: str, env: Mapping[str, str] | None = None) -> list[str]:
+    """Split a config line the way HAProxy does: quotes, backslashes, # comments, and
+    $VAR, ${VAR} or ${VAR-default} expanded inside double quotes."""
+    result, current, quote, i, started = [], [], None, 0, False
+    while i < len(line):
+        c = line[i]
+        if quote == "'":
+            if c == "'":
+                quote = None
+            else:
+                current.append(c)
+        elif c == "\\" and i + 1 < len(line):
+            current.append(line[i + 1])
+            started = True
+            i += 1
+        elif quote == '"' and c == "$" and env is not None:
+            match = re.match(r"\$(?:\{([A-Za-z_][\w.]*)(?:-([^}]*))?\}|([A-Za-z_]\w*))", line[i:])
+            if match:
+                name = match[1] or match[3]
+                default = match[2] if match[2] is not None else ""
+                current.append(env.get(name, default))
+                i += len(match[0])
+                continue
+            current.append(c)
+        elif c == '"':
+            quote = None if quote else '"'
+            started = True
+        elif quote:
+            current.append(c)
+        elif c == "'":
+            quote = "'"
+            started = True
+        elif c == "#":
+            break
+        elif c.isspace():
+            if current or started:
+                result.append("".join(current))
+            current, started = [], False
+        else:
+            current.append(c)
+        i += 1
+    if current or started:
+        result.append("".join(current))
+    return result
+
+
+@dataclass
+class Section:
+    kind: str
+    name: str
+    lines: list[tuple[int, list[str]]] = field(default_factory=list)
+
+    def directives(self, keyword: str) -> list[list[str]]:
+        return [w[1:] for _, w in self.lines if w and w[0] == keyword]
+
+
+def sections(text: str, env: Mapping[str, str] | None = None) -> list[Section]:
+    result = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        w = words(line, env)
+        if not w:
+            continue
+        if w[0] in SECTION_KEYWORDS:
+            result.append(Section(w[0], w[1] if len(w) > 1 else "", []))
+        elif result:
+            result[-1].lines.append((number, w))
+    return result
+
+
+@dataclass(frozen=True)
+class Server:
+    backend: str
+    name: str
+    address: str
+    weight: int
+
+
+def servers(text: str) -> list[Server]:
+    found = []
+    for section in sections(text):
+        if section.kind not in ("backend", "listen"):
+            continue
+        for args in section.directives("server"):
+            weight = int(args[args.index("weight") + 1]) if "weight" in args else 1
+            found.append(Server(section.name, args[0], args[1], weight))
+    return found
+
+
+def _port(address: str) -> int:
+    return int(address.rsplit(":", 1)[1])
+
+
+def listeners(text: str, env: Mapping[str, str]) -> tuple[dict[str, str], str | None]:
+    """The URLs a learner opens: {frontend name: URL}, and the stats page's URL.
+
+    The host is always 127.0.0.1: what HAProxy binds inside a container is published there."""
+    frontends, stats, mode = {}, None, "http"
+    for section in sections(text, env):
+        if section.kind == "defaults":
+            mode = (section.directives("mode") or [[mode]])[-1][0]
+        if section.kind not in ("frontend", "listen"):
+            continue
+        binds = section.directives("bind")
+        if not binds:
+            continue
+        port = _port(binds[0][0])
+        stats_uri = [args[1] for args in section.directives("stats") if args[:1] == ["uri"]]
+        if stats_uri:
+            stats = f"http://127.0.0.1:{port}{stats_uri[0]}"
+            continue
+        section_mode = (section.directives("mode") or [[mode]])[-1][0]
+        scheme = "tcp" if section_mode == "tcp" else "https" if "ssl" in binds[0] else "http"
+        frontends[section.name] = f"{scheme}://127.0.0.1:{port}"
+    return frontends, stats
+
+
+def map_server_addresses(text: str, addresses: Mapping[str, str]) -> str:
+    """The config with each `server NAME HOST[:PORT]` whose HOST is a compose service
+    pointed at the local address that service got. Nothing else changes, line for line,
+    so HAProxy's messages keep the lab file's line numbers."""
+
+    def remap(match):
+        host = match["address"].rsplit(":", 1)[0] if ":" in match["address"] else match["address"]
+        if host not in addresses:
+            return match[0]
+        return f"{match['head']}{addresses[host]}"
+
+    pattern = re.compile(r"^(?P<head>\s*server\s+\S+\s+)(?P<address>[^\s#]+)", re.MULTILINE)
+    return pattern.sub(remap, text)
+
+
+def check_config(binary: str, config: Path, env: Mapping[str, str], shown_as: Path) -> None:
+    """Run `haproxy -c`; on error raise HAProxy's own message, naming the lab's file."""
+    result = subprocess.run(
+        [binary, "-c", "-f", str(config)],
+        env={"PATH": os.environ.get("PATH", ""), **env},
+        capture_output=True,
+        text=True,
+    )
+    # 0: valid; 2: valid but nothing to listen on (HAProxy 2.9+); 1: errors.
+    if result.returncode in (0, 2):
+        return
+    message = (result.stdout + result.stderr).replace(str(config), str(shown_as)).strip()
+    raise LabkitError(
+        f"HAProxy rejects {shown_as}:\n{message}\n"
+        f"Fix the line it names (the [file:line] part), then run the lab again."
+    )
+
+
+def default_backend(text: str, frontend: str) -> str:
+    for section in sections(text):
+        if section.kind in ("frontend", "listen") and section.name == frontend:
+            found = section.directives("default_backend")
+            return found[-1][0] if found else section.name
+    raise LabkitError(f"no frontend {frontend!r} in the config")

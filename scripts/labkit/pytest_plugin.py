@@ -1,0 +1,118 @@
+"""pytest plugin (registered by the package): --runtime, and the `lab` fixture that starts
+the lab whose folder holds the test file, in each runtime asked for.
+
+    --runtime local    the default: the real haproxy binary and the backends as processes
+    --runtime docker   Docker Compose; no engine is an error, never a skip
+    --runtime auto     local, and docker too wherever an engine answers (what `make test` runs)
+"""
+
+from collections import Counter
+
+import pytest
+
+from . import runner, stats
+from .client import answers_in_turn
+from .labs import find_lab, lab_for_path
+from .runtimes import docker as docker_runtime
+from .runtimes import named
+
+
+def pytest_addoption(parser):
+    parser.addoption("--runtime", default="local", help="local, docker, auto (local + docker when an engine answers), or a comma list")
+    parser.addoption("--update-outputs", action="store_true",
+                     help="rewrite docs/outputs/ from this run's real output instead of comparing with it")
+
+
+def selected_runtimes(config) -> list[str]:
+    value = config.getoption("--runtime")
+    if value == "auto":
+        return ["local", "docker"] if docker_runtime.engine_answers() else ["local"]
+    chosen = [v.strip() for v in value.split(",") if v.strip()]
+    for name in chosen:
+        try:
+            named(name).require()
+        except Exception as error:
+            raise pytest.UsageError(f"--runtime {name}: {error}") from None
+    return chosen
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "runtime: the runtime a test runs a lab in")
+
+
+def pytest_sessionstart(session):
+    session.config.labkit_runtimes = selected_runtimes(session.config)
+    running = runner.leftovers()
+    if running:
+        pytest.exit("The kit has something running, and the tests need its ports:\n  "
+                    + "\n  ".join(running) + "\nStop it with `make down`, then run the tests again.", returncode=3)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    left = runner.leftovers()
+    if left:
+        session.config.pluginmanager.get_plugin("terminalreporter").write_line(
+            "FAILED: the tests left these behind (now removed):\n  " + "\n  ".join(left), red=True)
+        runner.down_all(say=lambda message: None)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_generate_tests(metafunc):
+    if "runtime" in metafunc.fixturenames:
+        metafunc.parametrize("runtime", metafunc.config.labkit_runtimes, scope="module")
+
+
+class RunningLab:
+    """A started lab, with what its tests need to look at it."""
+
+    def __init__(self, lab, record):
+        self.lab = lab
+        self.record = record
+        self.runtime = record["runtime"]
+        self.frontends = record["frontends"]
+        self.url = next(iter(self.frontends.values()))
+        self.stats_url = record["stats"]
+
+    def answers_in_turn(self, count: int, path: str = "/"):
+        return answers_in_turn(self.url + path, count)
+
+    def counters(self, backend: str, field: str) -> Counter:
+        return Counter(stats.counters(self.stats_url, backend, field))
+
+    def haproxy(self):
+        """(testinfra host, haproxy's pid there, its config's path there, `haproxy -c` command)."""
+        return named(self.runtime).haproxy_host(self.record)
+
+    def promised_ports(self) -> set[int]:
+        """The ports the lab's URLs name: what `labkit status` tells the learner to open."""
+        urls = [*self.frontends.values(), self.stats_url or ""]
+        return {int(url.split("/")[2].rsplit(":", 1)[1]) for url in urls if url}
+
+
+def listening_tcp(host) -> set[tuple[str, int]]:
+    """(address, port) of every listening IPv4 TCP socket the host sees, read from
+    /proc/net/tcp: the official and Debian-made images have neither ss nor netstat."""
+    found = set()
+    for line in host.file("/proc/net/tcp").content_string.splitlines()[1:]:
+        fields = line.split()
+        address, port = fields[1].split(":")
+        if fields[3] == "0A":  # LISTEN
+            ip = ".".join(str(int(address[i:i + 2], 16)) for i in (6, 4, 2, 0))
+            found.add((ip, int(port, 16)))
+    return found
+
+
+@pytest.fixture(scope="module")
+def lab(request, runtime):
+    """The lab of this test file (or of the module's LAB number), started in `runtime` for
+    the module and stopped after it; the teardown fails if anything of it survives."""
+    number = getattr(request.module, "LAB", None)
+    this_lab = find_lab(number) if number is not None else lab_for_path(request.path)
+    record, started = runner.up(this_lab, runtime, say=lambda message: None)
+    assert started, f"{this_lab} was already running"
+    try:
+        yield RunningLab(this_lab, record)
+    finally:
+        runner.stop(record)
+    left = runner.leftovers()
+    assert not left, f"stopping {this_lab} left these behind: {left}"

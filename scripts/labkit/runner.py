@@ -1,0 +1,167 @@
+"""Start, check, stop: the same steps for every lab, whatever the runtime."""
+
+import errno
+import os
+import socket
+import time
+from dataclasses import dataclass
+
+from . import compose, haproxy, runtimes, state, stats
+from .errors import LabkitError
+from .labs import Lab, find_lab
+from .runtimes import docker as docker_runtime
+from .runtimes import local as local_runtime
+
+START_TIMEOUT = {"local": 30, "docker": 600}  # docker: a cold build happens inside
+CHECK_TIMEOUT = 30
+
+
+@dataclass
+class Plan:
+    """What a lab is, read from its folder, for one runtime."""
+
+    lab: Lab
+    services: dict
+    ports: list  # compose.Setting: the *_PORT settings of the haproxy service
+    haproxy_env: dict
+    frontends: dict
+    stats: str | None
+
+
+def plan(lab: Lab, runtime) -> Plan:
+    services = compose.load_services(lab.compose_file, os.environ)
+    haproxy_service = compose.haproxy_service(services, lab.compose_file)
+    env = runtime.haproxy_environment(haproxy_service.environment)
+    frontends, stats_url = haproxy.listeners(lab.config.read_text(), env)
+    return Plan(lab, services, haproxy_service.ports, env, frontends, stats_url)
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as s:
+        # Like HAProxy itself: a closed connection's TIME_WAIT does not make the port busy.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                return True
+            raise
+    return False
+
+
+def check_ports_free(the_plan: Plan) -> None:
+    for setting in the_plan.ports:
+        port = int(setting.value)
+        if not port_in_use(port):
+            continue
+        holder = "another program"
+        for record in state.load_all():
+            urls = [*record.get("frontends", {}).values(), record.get("stats") or ""]
+            if any(url.split("/")[2].endswith(f":{port}") for url in urls if url):
+                holder = f"lab {record['lab']} of this kit (stop it with `make down`)"
+        variable = setting.variable or setting.key
+        raise LabkitError(
+            f"Port {port} on 127.0.0.1 is already in use by {holder}, and {the_plan.lab} needs it "
+            f"for {setting.key}.\nFree it, or move this lab to another port, e.g.:\n"
+            f"  {variable}={port + 1000} make lab-{the_plan.lab.number}"
+        )
+
+
+def public(record: dict) -> dict:
+    """The part of a record that `labkit status --json` promises."""
+    return {key: record.get(key) for key in ("lab", "runtime", "frontends", "stats")}
+
+
+def up(lab: Lab, requested_runtime: str | None = None, say=print) -> tuple[dict, bool]:
+    """Start a lab and wait until HAProxy has seen every server pass a health check.
+
+    Returns (record, started): started is False when the lab was already up. If anything
+    fails or is interrupted, everything this call started is stopped before it returns."""
+    existing = state.load(lab.number)
+    if existing:
+        runtime = runtimes.named(existing["runtime"])
+        if runtime.alive(existing):
+            say(f"{lab} is already up ({existing['runtime']} runtime); not starting a second copy.")
+            return existing, False
+        stop(existing)  # what is left of a lab that died: clear it, then start afresh
+
+    runtime = runtimes.choose(requested_runtime)
+    the_plan = plan(lab, runtime)
+    check_ports_free(the_plan)
+    record = {"lab": lab.number, "runtime": runtime.name, "frontends": the_plan.frontends,
+              "stats": the_plan.stats, "started_at": time.time()}
+    state.save(record)
+    try:
+        say(f"Starting {lab} with the {runtime.name} runtime ...")
+        began = time.monotonic()
+        runtime.start(the_plan, record, state.save, time.monotonic() + START_TIMEOUT[runtime.name], say)
+        wait_until_checked(record["stats"], time.monotonic() + CHECK_TIMEOUT)
+        say(f"  up and healthy in {time.monotonic() - began:.1f}s")
+    except BaseException:
+        say(f"  stopping what was started for {lab} ...")
+        stop(record)
+        raise
+    return record, True
+
+
+def wait_until_checked(stats_url: str | None, deadline: float) -> None:
+    """Until HAProxy itself reports every checked server UP after a passed check."""
+    if not stats_url:
+        return
+    pending = ["the stats page"]
+    while time.monotonic() < deadline:
+        try:
+            pending = stats.unchecked_servers(stats.rows(stats_url))
+        except LabkitError:
+            pending = ["the stats page"]
+        if not pending:
+            return
+        time.sleep(0.2)
+    raise LabkitError(f"HAProxy did not see its servers pass a health check in time: {', '.join(pending)}")
+
+
+def stop(record: dict) -> None:
+    runtimes.named(record["runtime"]).stop(record)
+    state.remove(record["lab"])
+
+
+def running() -> list[dict]:
+    return [r for r in state.load_all() if runtimes.named(r["runtime"]).alive(r)]
+
+
+def leftovers() -> list[str]:
+    """Everything of the kit that still exists: state files, marked processes,
+    containers, networks and volumes of a labkit-lab* compose project."""
+    found = [f"state file of lab {r['lab']}" for r in state.load_all()]
+    found += [f"process {p.pid} ({p.name()})" for p in local_runtime.marked_processes()]
+    if docker_runtime.engine_answers():
+        found += [docker_runtime.describe(r) for r in docker_runtime.kit_resources(docker_runtime.client())]
+    return found
+
+
+def down_all(say=print) -> None:
+    for record in state.load_all():
+        say(f"Stopping lab {record['lab']} ({record['runtime']}) ...")
+        stop(record)
+    # A safety net for what no state file names any more (a deleted .labkit/, say).
+    strays = local_runtime.marked_processes()
+    if strays:
+        say(f"Stopping {len(strays)} stray process(es) of the kit ...")
+        local_runtime.stop_processes(strays)
+    if docker_runtime.engine_answers():
+        for resource in docker_runtime.kit_resources(docker_runtime.client()):
+            say(f"Removing stray {docker_runtime.describe(resource)} ...")
+            docker_runtime.remove(resource)
+
+
+def down(number: int | str | None = None, say=print) -> None:
+    if number is None:
+        down_all(say)
+        return
+    lab = find_lab(number)
+    record = state.load(lab.number)
+    if record:
+        say(f"Stopping {lab} ({record['runtime']}) ...")
+        stop(record)
+    else:
+        say(f"{lab} is not running.")

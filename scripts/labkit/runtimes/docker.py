@@ -1,0 +1,192 @@
+"""The Docker runtime: the lab's compose.yaml under Docker Compose, v2 or v1."""
+
+import os
+import shutil
+import subprocess
+import time
+
+from .. import images, paths
+from ..errors import LabkitError
+
+PROJECT_LABEL = "com.docker.compose.project"
+PROJECT_PREFIX = "labkit-lab"
+
+NO_ENGINE = """\
+No Docker engine answers here ({reason}).
+Start Docker (Docker Desktop, or `sudo systemctl start docker` on Linux) and try again,
+or run the lab without Docker: RUNTIME=local make lab-N"""
+
+
+def client():
+    import docker
+
+    try:
+        engine = docker.from_env(timeout=120)
+        engine.ping()
+        return engine
+    except docker.errors.DockerException as error:
+        raise LabkitError(NO_ENGINE.format(reason=str(error).splitlines()[0][:200])) from None
+
+
+def engine_answers() -> bool:
+    try:
+        client()
+        return True
+    except LabkitError:
+        return False
+
+
+def compose_command() -> list[str]:
+    if shutil.which("docker"):
+        probe = subprocess.run(["docker", "compose", "version"], capture_output=True)
+        if probe.returncode == 0:
+            return ["docker", "compose"]
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    raise LabkitError(
+        "Docker Compose is missing: install the compose plugin (`docker compose`) or docker-compose,\n"
+        "or run the lab without Docker: RUNTIME=local make lab-N"
+    )
+
+
+def run_compose(record: dict, arguments: list[str], log_path, env=None) -> subprocess.CompletedProcess:
+    command = [*record["compose"], "-p", record["project"], "-f", record["compose_file"], *arguments]
+    with open(log_path, "a") as log:
+        log.write(f"$ {' '.join(command)}\n")
+        log.flush()
+        process = subprocess.Popen(
+            command, env=env or os.environ, stdin=subprocess.DEVNULL, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        try:
+            process.wait()
+        except BaseException:
+            # Interrupted: end compose first, then the caller tears down what it made.
+            process.terminate()
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            raise
+    return subprocess.CompletedProcess(command, process.returncode)
+
+
+def log_tail(path, lines=25) -> str:
+    return "\n".join(open(path, errors="replace").read().splitlines()[-lines:])
+
+
+def project_containers(engine, project: str):
+    return engine.containers.list(all=True, filters={"label": f"{PROJECT_LABEL}={project}"})
+
+
+def labels(resource) -> dict:
+    return resource.attrs.get("Labels") or resource.attrs.get("Config", {}).get("Labels") or {}
+
+
+def kit_resources(engine) -> list:
+    """Every container, network and volume of any kit lab, found by the compose project label."""
+    found = []
+    for kind in (engine.containers.list(all=True, filters={"label": PROJECT_LABEL}),
+                 engine.networks.list(filters={"label": PROJECT_LABEL}),
+                 engine.volumes.list(filters={"label": PROJECT_LABEL})):
+        found += [r for r in kind if labels(r).get(PROJECT_LABEL, "").startswith(PROJECT_PREFIX)]
+    return found
+
+
+def describe(resource) -> str:
+    kind = type(resource).__name__.lower()
+    return f"{kind} {resource.name}"
+
+
+def remove(resource) -> None:
+    import docker
+
+    try:
+        if type(resource).__name__ == "Container":
+            resource.remove(force=True, v=True)
+        else:
+            resource.remove()
+    except docker.errors.NotFound:
+        pass
+
+
+class DockerRuntime:
+    name = "docker"
+
+    def require(self) -> None:
+        client()
+        compose_command()
+
+    def haproxy_environment(self, environment: dict[str, str]) -> dict[str, str]:
+        return environment
+
+    def start(self, plan, record: dict, save, deadline: float, say=print) -> None:
+        engine = client()
+        record.update(project=plan.lab.project, compose_file=str(plan.lab.compose_file), compose=compose_command())
+        save(record)
+        run_dir = paths.run_dir(plan.lab.number)
+        shutil.rmtree(run_dir, ignore_errors=True)
+        run_dir.mkdir(parents=True)
+        env = {**os.environ, **images.base_image_environment(engine, say)}
+        log = run_dir / "compose.log"
+        say(f"  docker compose up --build (the first run builds the images; log: {paths.shown(log)})")
+        wait = ["--wait"] if record["compose"] == ["docker", "compose"] else []
+        result = run_compose(record, ["up", "--detach", "--build", "--remove-orphans", *wait], log, env)
+        if result.returncode != 0:
+            raise LabkitError(f"Docker Compose could not start {plan.lab}. The end of {paths.shown(log)}:\n{log_tail(log)}")
+        self.wait_healthy(engine, plan, record, deadline)
+
+    def wait_healthy(self, engine, plan, record: dict, deadline: float) -> None:
+        """Until every service's container runs and its health check passes."""
+        while True:
+            containers = project_containers(engine, record["project"])
+            waiting = []
+            for container in containers:
+                state = container.attrs["State"]
+                service = container.labels.get("com.docker.compose.service", container.name)
+                if state["Status"] in ("exited", "dead"):
+                    raise LabkitError(
+                        f"The {service} container stopped (exit code {state.get('ExitCode')}). Its last lines:\n"
+                        + container.logs(tail=20).decode(errors="replace")
+                    )
+                health = state.get("Health", {}).get("Status", "healthy")
+                if state["Status"] != "running" or health != "healthy":
+                    waiting.append(f"{service} ({health})")
+            if len(containers) >= len(plan.services) and not waiting:
+                return
+            if time.monotonic() > deadline:
+                raise LabkitError(f"containers not healthy in time: {', '.join(waiting) or 'missing containers'}")
+            time.sleep(0.3)
+
+    def alive(self, record: dict) -> bool:
+        try:
+            engine = client()
+        except LabkitError:
+            return False
+        return any(c.status == "running" for c in project_containers(engine, record["project"]))
+
+    def stop(self, record: dict) -> None:
+        if "project" not in record:
+            return
+        run_dir = paths.run_dir(record["lab"])
+        run_dir.mkdir(parents=True, exist_ok=True)
+        if os.path.exists(record["compose_file"]):
+            run_compose(record, ["down", "--volumes", "--remove-orphans", "--timeout", "5"], run_dir / "compose.log")
+        # Whatever `down` could not remove (a compose file edited into something invalid, say).
+        try:
+            engine = client()
+        except LabkitError:
+            return
+        for resource in kit_resources(engine):
+            if labels(resource).get(PROJECT_LABEL) == record["project"]:
+                remove(resource)
+
+    def haproxy_host(self, record: dict):
+        """(testinfra host, haproxy's pid there, the config it runs, the `haproxy -c` command for it)."""
+        import testinfra
+
+        engine = client()
+        haproxy = [c for c in project_containers(engine, record["project"])
+                   if c.labels.get("labkit.role") == "haproxy"][0]
+        config = "/usr/local/etc/haproxy/haproxy.cfg"
+        return testinfra.get_host(f"docker://{haproxy.id}"), 1, config, f"haproxy -c -f {config}"

@@ -1,0 +1,196 @@
+"""The local runtime: the real haproxy binary and the backend app as processes on 127.0.0.1.
+
+Nothing is imitated. The only change to the lab's haproxy.cfg is the address of each
+server: `app1:8000` (a container's name in Docker) becomes the local port app1 got.
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+from .. import haproxy, paths
+from ..client import session as client_session
+from ..compose import services_with_role
+from ..errors import LabkitError
+
+# Every process the kit starts carries this variable (the state folder and lab number),
+# so that a sweep can find them even if the state file is lost.
+MARK = "LABKIT_MARK"
+
+
+def mark(number: int) -> str:
+    return f"{paths.state_dir()}#lab{number:02d}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def tail(path, lines=15) -> str:
+    try:
+        return "\n".join(open(path, errors="replace").read().splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def spawn(argv: list[str], env: dict[str, str], log_path) -> dict:
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            [str(a) for a in argv],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            # Its own session: a Ctrl-C reaches the kit, which then stops it in order,
+            # and the lab keeps running after `make lab-N` returns.
+            start_new_session=True,
+        )
+    return {
+        "pid": process.pid,
+        "created": psutil.Process(process.pid).create_time(),
+        "log": str(log_path),
+    }
+
+
+def running_process(info: dict) -> psutil.Process | None:
+    """The process the record names, if it still runs: same pid and same start time,
+    so a recycled pid is never mistaken for ours."""
+    try:
+        process = psutil.Process(info["pid"])
+        if abs(process.create_time() - info["created"]) < 0.01 and process.status() != psutil.STATUS_ZOMBIE:
+            return process
+    except psutil.Error:
+        pass
+    return None
+
+
+def stop_processes(processes: list[psutil.Process]) -> None:
+    everything = []
+    for process in processes:
+        try:
+            everything += [process, *process.children(recursive=True)]
+            process.send_signal(signal.SIGTERM)
+        except psutil.Error:
+            pass
+    gone, alive = psutil.wait_procs(everything, timeout=5)
+    for process in alive:
+        try:
+            process.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(alive, timeout=5)
+
+
+def wait_healthy(processes: dict, deadline: float) -> None:
+    """Until each process runs and, if it has a URL, answers /healthz; fails at once if one dies."""
+    pending = dict(processes)
+    with client_session() as http:
+        while pending:
+            for name, info in list(pending.items()):
+                if not running_process(info):
+                    raise LabkitError(
+                        f"{name} stopped while the lab was starting. The end of its log ({paths.shown(info['log'])}):\n"
+                        f"{tail(info['log'])}"
+                    )
+                try:
+                    if "url" not in info or http.get(info["url"] + "/healthz", timeout=1).status_code == 200:
+                        del pending[name]
+                except OSError:
+                    pass
+            if pending and time.monotonic() > deadline:
+                logs = Path(next(iter(pending.values()))["log"]).parent
+                raise LabkitError(f"{', '.join(pending)} did not answer in time; the logs are in {paths.shown(logs)}")
+            time.sleep(0.05)
+
+
+def base_environment(number: int) -> dict[str, str]:
+    # A clean environment: a DELAY or PORT in the learner's shell must not leak into a backend.
+    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "SYSTEMROOT", "TZ")}
+    return {**keep, "PYTHONUNBUFFERED": "1", MARK: mark(number)}
+
+
+class LocalRuntime:
+    name = "local"
+
+    def require(self) -> None:
+        haproxy.find_binary()
+
+    def haproxy_environment(self, environment: dict[str, str]) -> dict[str, str]:
+        return {**environment, "BIND_ADDR": os.environ.get("LABKIT_BIND_ADDR", "127.0.0.1")}
+
+    def start(self, plan, record: dict, save, deadline: float, say=print) -> None:
+        """Backends first; HAProxy once they all answer, as compose's depends_on does.
+        (Started together, HAProxy's first check finds a backend not listening yet and
+        marks it DOWN, which also shifts where round robin begins.)"""
+        binary = haproxy.find_binary()
+        number = plan.lab.number
+        run_dir = paths.run_dir(number)
+        shutil.rmtree(run_dir, ignore_errors=True)
+        run_dir.mkdir(parents=True)
+
+        backends = services_with_role(plan.services, "backend")
+        ports = {service.name: free_port() for service in backends}
+        config = run_dir / "haproxy.cfg"
+        config.write_text(
+            haproxy.map_server_addresses(
+                plan.lab.config.read_text(), {name: f"127.0.0.1:{port}" for name, port in ports.items()}
+            )
+        )
+        haproxy_env = {**base_environment(number), **plan.haproxy_env}
+        # Before anything starts: a broken config stops here with HAProxy's own words.
+        haproxy.check_config(binary, config, haproxy_env, shown_as=plan.lab.config)
+
+        record.update(haproxy_binary=binary, config=str(config), haproxy_env=plan.haproxy_env, processes={})
+        for service in backends:
+            env = {**base_environment(number), **service.environment,
+                   "PORT": str(ports[service.name]), "BIND": "127.0.0.1"}
+            info = spawn([sys.executable, paths.BACKEND_APP], env, run_dir / f"{service.name}.log")
+            record["processes"][service.name] = {**info, "url": f"http://127.0.0.1:{ports[service.name]}"}
+            save(record)
+        wait_healthy(record["processes"], deadline)
+        record["processes"]["haproxy"] = spawn(
+            [binary, "-W", "-db", "-f", config], haproxy_env, run_dir / "haproxy.log"
+        )
+        save(record)
+        wait_healthy({"haproxy": record["processes"]["haproxy"]}, deadline)
+
+    def alive(self, record: dict) -> bool:
+        haproxy_info = record.get("processes", {}).get("haproxy")
+        return bool(haproxy_info and running_process(haproxy_info))
+
+    def stop(self, record: dict) -> None:
+        # HAProxy first, so it does not report its backends going down one by one.
+        infos = list(reversed(record.get("processes", {}).values()))
+        stop_processes([p for p in map(running_process, infos) if p])
+
+    def haproxy_host(self, record: dict):
+        """(testinfra host, haproxy's pid there, the config it runs, the `haproxy -c` command for it)."""
+        import shlex
+
+        import testinfra
+
+        env = " ".join(shlex.quote(f"{k}={v}") for k, v in record["haproxy_env"].items())
+        check = f"env {env} {shlex.quote(record['haproxy_binary'])} -c -f {shlex.quote(record['config'])}"
+        return testinfra.get_host("local://"), record["processes"]["haproxy"]["pid"], record["config"], check
+
+
+def marked_processes() -> list[psutil.Process]:
+    """Processes carrying this checkout's mark, whatever the state files say."""
+    prefix = f"{paths.state_dir()}#"
+    found = []
+    for process in psutil.process_iter():
+        try:
+            if process.environ().get(MARK, "").startswith(prefix):
+                found.append(process)
+        except psutil.Error:
+            continue
+    return found

@@ -1,0 +1,43 @@
+"""HAProxy's own counters, read from its stats page as CSV (the `;csv` suffix)."""
+
+import csv
+import io
+
+import requests
+
+from .client import session
+from .errors import LabkitError
+
+SUMMARY_ROWS = ("FRONTEND", "BACKEND")
+
+
+def rows(stats_url: str) -> list[dict[str, str]]:
+    try:
+        with session() as http:
+            response = http.get(stats_url + ";csv", timeout=5)
+            response.raise_for_status()
+    except requests.RequestException as error:
+        raise LabkitError(f"cannot read HAProxy's stats at {stats_url}: {error}") from None
+    text = response.text.removeprefix("# ")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def server_rows(all_rows: list[dict[str, str]], backend: str | None = None) -> list[dict[str, str]]:
+    return [
+        r for r in all_rows
+        if r["svname"] not in SUMMARY_ROWS and (backend is None or r["pxname"] == backend)
+    ]
+
+
+def counters(stats_url: str, backend: str, field: str) -> dict[str, int]:
+    """{server: value of a cumulative counter} for one backend, e.g. field="lbtot"."""
+    return {r["svname"]: int(r[field] or 0) for r in server_rows(rows(stats_url), backend)}
+
+
+def unchecked_servers(all_rows: list[dict[str, str]]) -> list[str]:
+    """Servers with health checks whose last check has not passed yet."""
+    return [
+        f"{r['pxname']}/{r['svname']} ({r['status']}, check {r['check_status'] or 'not run'})"
+        for r in server_rows(all_rows)
+        if r["check_status"] != "" and not (r["status"] == "UP" and r["check_status"].endswith("OK"))
+    ]
