@@ -1,0 +1,46 @@
+"""Lab 5, round robin: what the docs page tells the learner to do, and what it says they see."""
+
+from collections import Counter
+
+from labkit.pytest_plugin import listening_tcp
+
+CONFIG_ORDER = ["app1", "app2", "app3"]
+
+
+def test_300_requests_rotate_in_config_order_100_each(lab):
+    before = {field: lab.counters("servers", field) for field in ("stot", "lbtot")}
+
+    answers = lab.answers_in_turn(300)
+
+    assert {a.status for a in answers} == {200}
+    order = [a.backend for a in answers]
+    # Each answer comes from the server after the previous one in the config, wrapping round.
+    for previous, current in zip(order, order[1:]):
+        assert current == CONFIG_ORDER[(CONFIG_ORDER.index(previous) + 1) % 3], order
+    seen = Counter(order)
+    assert seen == {"app1": 100, "app2": 100, "app3": 100}
+    # HAProxy's own counters saw the same 300 requests go to the same servers.
+    for field in ("stot", "lbtot"):
+        assert lab.counters("servers", field) - before[field] == seen, field
+
+
+def test_haproxy_runs_the_labs_config(lab):
+    host, pid, config, _ = lab.haproxy()
+    status = host.file(f"/proc/{pid}/status").content_string
+    assert "Name:\thaproxy" in status
+    command_line = host.file(f"/proc/{pid}/cmdline").content_string.split("\0")
+    assert command_line[command_line.index("-f") + 1] == config
+
+
+def test_haproxy_listens_where_the_lab_says(lab):
+    host, *_ = lab.haproxy()
+    bind_address = "127.0.0.1" if lab.runtime == "local" else "0.0.0.0"
+    listening = listening_tcp(host)
+    for port in lab.promised_ports():
+        assert (bind_address, port) in listening, (port, sorted(listening))
+
+
+def test_haproxy_accepts_its_config(lab):
+    host, _, _, check = lab.haproxy()
+    result = host.run(check)
+    assert result.rc == 0, result.stdout + result.stderr
