@@ -1,0 +1,86 @@
+"""Every lab's files, checked without starting anything."""
+
+import re
+import subprocess
+
+import pytest
+import yaml
+
+from labkit import compose, haproxy, images, paths
+from labkit.labs import all_labs
+
+LABS = all_labs()
+
+
+def test_there_are_labs():
+    assert LABS, "no labs/*/lab.toml found"
+
+
+@pytest.mark.parametrize("lab", LABS, ids=lambda lab: lab.name)
+def test_haproxy_accepts_the_lab_config(lab):
+    """`labkit check N`: the real haproxy binary (Debian's 2.6 here) validates the lab's own file."""
+    result = subprocess.run([paths.ROOT / ".venv/bin/labkit", "check", str(lab.number)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "HAProxy accepts it" in result.stdout
+
+
+@pytest.mark.parametrize("lab", LABS, ids=lambda lab: lab.name)
+def test_every_port_haproxy_binds_is_published_on_loopback_only(lab):
+    raw = yaml.safe_load(lab.compose_file.read_text())
+    services = compose.load_services(lab.compose_file, {})
+    name = compose.haproxy_service(services, lab.compose_file).name
+    published = raw["services"][name].get("ports", [])
+    ports = compose.haproxy_service(services, lab.compose_file).ports
+    assert ports, "the haproxy service sets no *_PORT"
+    for setting in ports:
+        # The same number inside the container and on the host, so the docs name one port.
+        assert f"127.0.0.1:{setting.raw}:{setting.raw}" in published, setting
+        assert setting.variable == f"LAB{lab.number}_{setting.key}", "movable by LAB<N>_<KEY>"
+    for entry in published:
+        assert str(entry).startswith("127.0.0.1:"), entry
+
+
+def test_no_two_labs_share_a_port():
+    owners = {}
+    for lab in LABS:
+        services = compose.load_services(lab.compose_file, {})
+        for setting in compose.haproxy_service(services, lab.compose_file).ports:
+            port = int(setting.value)
+            assert port not in owners, f"{lab.name} and {owners.get(port)} both use {port}"
+            owners[port] = lab.name
+
+
+def test_images_are_pinned_and_defaults_agree():
+    """The Dockerfiles' default base images are pinned tags, and the compose templates
+    name the same ones."""
+    templates = (paths.ROOT / "backends/compose.service.yaml").read_text() + \
+        (paths.ROOT / "haproxy/compose.service.yaml").read_text()
+    for variable, (dockerfile, arg) in images.BASE_ARGS.items():
+        default = images.dockerfile_default(dockerfile, arg)
+        assert re.fullmatch(r"[\w./-]+:\d[\w.-]*", default), f"{default} is not pinned to a version tag"
+        assert f"${{{variable}:-{default}}}" in templates
+
+
+@pytest.mark.parametrize("lab", LABS, ids=lambda lab: lab.name)
+def test_every_service_has_a_healthcheck_and_haproxy_waits_for_its_backends(lab):
+    raw = yaml.safe_load(lab.compose_file.read_text())["services"]
+    services = compose.load_services(lab.compose_file, {})
+    backends = {s.name for s in compose.services_with_role(services, "backend")}
+    assert backends
+    for name in raw:
+        base = yaml.safe_load((lab.path / raw[name]["extends"]["file"]).read_text())
+        assert "healthcheck" in base["services"][raw[name]["extends"]["service"]], name
+    haproxy_name = compose.haproxy_service(services, lab.compose_file).name
+    depends = raw[haproxy_name]["depends_on"]
+    assert {name for name, d in depends.items() if d["condition"] == "service_healthy"} == backends
+
+
+@pytest.mark.parametrize("lab", LABS, ids=lambda lab: lab.name)
+def test_server_names_are_the_services_they_point_at(lab):
+    """The stats page and the X-Backend header then speak of the same app1."""
+    services = compose.load_services(lab.compose_file, {})
+    for server in haproxy.servers(lab.config.read_text()):
+        host = server.address.rsplit(":", 1)[0]
+        assert host in services, f"{server} points at no service"
+        assert server.name == host, server

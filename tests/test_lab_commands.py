@@ -1,0 +1,126 @@
+"""The commands a learner types, run as they type them: make lab-5, labkit status, make down,
+Ctrl-C. After each, nothing of the kit may be left running."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import psutil
+import pytest
+
+from labkit import paths, runner
+from labkit.labs import all_labs
+
+LABKIT = str(paths.ROOT / ".venv" / "bin" / "labkit")
+
+
+def make(*targets, runtime, timeout=900, **env):
+    return subprocess.run(
+        ["make", "--no-print-directory", *targets],
+        cwd=paths.ROOT, capture_output=True, text=True, timeout=timeout,
+        env={**os.environ, "RUNTIME": runtime, **env},
+    )
+
+
+def demo_part(stdout: str) -> str:
+    """What `make lab-N` prints once the lab is up: the same in every runtime and every run
+    of a deterministic lab, so the docs page can show it."""
+    lines = stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("  up and healthy in"))
+    return "\n".join(lines[start + 1:]).strip() + "\n"
+
+
+@pytest.mark.parametrize("lab", all_labs(), ids=lambda lab: lab.name)
+def test_make_lab_shows_what_its_docs_page_shows_and_keeps_running(runtime, lab, request):
+    shown_in_docs = paths.ROOT / "docs" / "outputs" / f"{lab.name}.txt"
+    try:
+        result = make(f"lab-{lab.number}", runtime=runtime)
+        assert result.returncode == 0, result.stdout + result.stderr
+        if request.config.getoption("--update-outputs"):
+            shown_in_docs.parent.mkdir(exist_ok=True)
+            shown_in_docs.write_text(demo_part(result.stdout))
+        assert demo_part(result.stdout) == shown_in_docs.read_text(), (
+            f"{paths.shown(shown_in_docs)} is stale; regenerate it with `make docs-outputs`")
+
+        status = subprocess.run([LABKIT, "status", "--json"], capture_output=True, text=True, check=True)
+        assert [(s["lab"], s["runtime"]) for s in json.loads(status.stdout)] == [(lab.number, runtime)]
+
+        before = runner.leftovers()
+        again = make(f"lab-{lab.number}", runtime=runtime)
+        assert again.returncode == 0
+        assert "already up" in again.stdout
+        assert runner.leftovers() == before, "a second make started a second copy"
+    finally:
+        down = make("down", runtime=runtime)
+    assert down.returncode == 0, down.stderr
+    assert runner.leftovers() == []
+    # Nothing to stop is not an error.
+    assert make("down", runtime=runtime).returncode == 0
+
+
+def test_status_json_is_what_scripts_rely_on(runtime):
+    """The contract instructors' scripts use, spelled out for lab 5."""
+    try:
+        subprocess.run([LABKIT, "up", "5", "--runtime", runtime], capture_output=True, check=True)
+        status = subprocess.run([LABKIT, "status", "--json"], capture_output=True, text=True, check=True)
+    finally:
+        subprocess.run([LABKIT, "down"], capture_output=True, check=True)
+    assert json.loads(status.stdout) == [{
+        "lab": 5, "runtime": runtime,
+        "frontends": {"http_front": "http://127.0.0.1:8500"},
+        "stats": "http://127.0.0.1:8504/stats",
+    }]
+
+
+@pytest.mark.parametrize("moment, marker", [("while starting", "Starting lab 5"),
+                                            ("during the traffic", "Sending")])
+def test_ctrl_c_during_make_lab_5_stops_everything(runtime, moment, marker):
+    """Ctrl-C in a terminal signals make and the kit together, as killpg does here."""
+    make_process = subprocess.Popen(
+        ["make", "--no-print-directory", "lab-5", "REQUESTS=1000000"], cwd=paths.ROOT,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        env={**os.environ, "RUNTIME": runtime, "PYTHONUNBUFFERED": "1"},
+    )
+    seen = []
+    try:
+        for line in make_process.stdout:
+            seen.append(line)
+            if marker in line:
+                break
+        assert any(marker in line for line in seen), "".join(seen)
+        if moment == "during the traffic":
+            time.sleep(1)  # well inside a million requests
+        labkit_processes = psutil.Process(make_process.pid).children(recursive=True)
+        os.killpg(make_process.pid, signal.SIGINT)
+        seen += make_process.stdout.readlines()
+        make_process.wait(120)
+        psutil.wait_procs(labkit_processes, timeout=120)
+    finally:
+        if make_process.poll() is None:
+            os.killpg(make_process.pid, signal.SIGKILL)
+    assert make_process.returncode != 0
+    assert "Interrupted; what this command started has been stopped." in "".join(seen)
+    assert runner.leftovers() == []
+
+
+def test_a_failing_test_session_leaves_nothing_behind(runtime, tmp_path):
+    failing = tmp_path / "test_failing_lab.py"
+    failing.write_text(textwrap.dedent("""
+        LAB = 5
+
+        def test_that_fails_while_the_lab_runs(lab):
+            assert lab.answers_in_turn(3)
+            assert False, "deliberate failure"
+    """))
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", str(failing), "--runtime", runtime, "-p", "no:cacheprovider",
+         "--rootdir", str(tmp_path), "-q"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=900,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "deliberate failure" in result.stdout
+    assert runner.leftovers() == []

@@ -1,0 +1,127 @@
+"""Unit tests of the runner's pieces that need no lab running."""
+
+import socket
+
+import pytest
+
+from labkit import compose, haproxy, runner, runtimes
+from labkit.errors import LabkitError
+from labkit.labs import find_lab
+
+
+@pytest.mark.parametrize("text, env, expected", [
+    ("${A:-8500}", {}, "8500"),
+    ("${A:-8500}", {"A": ""}, "8500"),
+    ("${A-8500}", {"A": ""}, ""),
+    ("${A:-8500}", {"A": "9000"}, "9000"),
+    ("127.0.0.1:${A:-1}:${A:-1}", {"A": "7"}, "127.0.0.1:7:7"),
+    ("$$STATS_PORT", {"STATS_PORT": "1"}, "$STATS_PORT"),
+    ("$A and ${B}", {"A": "x"}, "x and "),
+])
+def test_compose_interpolation(text, env, expected):
+    assert compose.interpolate(text, env) == expected
+
+
+def test_a_setting_names_the_variable_that_moves_it():
+    setting = compose.Setting("HTTP_PORT", "${LAB5_HTTP_PORT:-8500}", "8500")
+    assert setting.variable == "LAB5_HTTP_PORT"
+    assert compose.Setting("BIND_ADDR", "0.0.0.0", "0.0.0.0").variable is None
+
+
+def test_extends_merges_environment_and_labels():
+    lab = find_lab(5)
+    services = compose.load_services(lab.compose_file, {"LAB5_HTTP_PORT": "9123"})
+    app1 = services["app1"]
+    assert app1.role == "backend"
+    assert app1.environment == {"PORT": "8000", "BACKEND_NAME": "app1"}
+    proxy = compose.haproxy_service(services, lab.compose_file)
+    assert proxy.environment["HTTP_PORT"] == "9123"
+    assert proxy.environment["BIND_ADDR"] == "0.0.0.0"
+
+
+@pytest.mark.parametrize("line, env, expected", [
+    ('bind "${BIND_ADDR}:${HTTP_PORT}"', {"BIND_ADDR": "127.0.0.1", "HTTP_PORT": "8500"},
+     ["bind", "127.0.0.1:8500"]),
+    ('bind "${ADDR-10.0.0.1}:80"', {}, ["bind", "10.0.0.1:80"]),
+    ("server app1 app1:8000 check   # the first", None, ["server", "app1", "app1:8000", "check"]),
+    (r"acl x hdr(host) -i a\ b 'c d' \"e\"", None, ["acl", "x", "hdr(host)", "-i", "a b", "c d", '"e"']),
+    ("log-format '%{+Q}o $x'", {"x": "1"}, ["log-format", "%{+Q}o $x"]),
+])
+def test_config_words_split_like_haproxy(line, env, expected):
+    assert haproxy.words(line, env) == expected
+
+
+def test_mapping_server_addresses_keeps_every_line_in_place():
+    text = find_lab(5).config.read_text()
+    mapped = haproxy.map_server_addresses(text, {"app1": "127.0.0.1:1111", "app3": "127.0.0.1:3333"})
+    assert len(mapped.splitlines()) == len(text.splitlines())
+    changed = [(a, b) for a, b in zip(text.splitlines(), mapped.splitlines()) if a != b]
+    assert changed == [
+        ("    server app1 app1:8000 check", "    server app1 127.0.0.1:1111 check"),
+        ("    server app3 app3:8000 check", "    server app3 127.0.0.1:3333 check"),
+    ]
+
+
+def test_listeners_of_lab_5():
+    env = {"BIND_ADDR": "0.0.0.0", "HTTP_PORT": "8500", "STATS_PORT": "8504"}
+    frontends, stats = haproxy.listeners(find_lab(5).config.read_text(), env)
+    assert frontends == {"http_front": "http://127.0.0.1:8500"}
+    assert stats == "http://127.0.0.1:8504/stats"
+
+
+def test_listener_schemes_follow_mode_and_ssl():
+    text = """
+defaults
+    mode http
+frontend plain
+    bind :80
+frontend secure
+    bind :443 ssl crt /x.pem
+frontend raw
+    mode tcp
+    bind :4000
+listen stats
+    bind :9000
+    stats uri /s
+"""
+    frontends, stats = haproxy.listeners(text, {})
+    assert frontends == {"plain": "http://127.0.0.1:80", "secure": "https://127.0.0.1:443",
+                         "raw": "tcp://127.0.0.1:4000"}
+    assert stats == "http://127.0.0.1:9000/s"
+
+
+def test_a_broken_config_gets_haproxys_message_with_the_labs_file_and_line(tmp_path):
+    broken = tmp_path / "haproxy.cfg"
+    broken.write_text("defaults\n    mode http\nbackend servers\n    balance roundrobin\n    random draw 2\n")
+    with pytest.raises(LabkitError) as error:
+        haproxy.check_config(haproxy.find_binary(), broken, {}, shown_as="labs/08-random/haproxy.cfg")
+    message = str(error.value)
+    assert "[labs/08-random/haproxy.cfg:5]" in message
+    assert "unknown keyword 'random'" in message
+    assert str(tmp_path) not in message
+
+
+def test_an_unknown_lab_lists_the_labs():
+    with pytest.raises(LabkitError) as error:
+        find_lab(99)
+    assert "There is no lab 99" in str(error.value)
+    assert "make lab-5" in str(error.value)
+
+
+def test_an_unknown_runtime_is_refused():
+    with pytest.raises(LabkitError, match="RUNTIME must be auto, docker or local"):
+        runtimes.choose("podman")
+
+
+def test_a_busy_port_is_named_with_the_variable_that_moves_it(monkeypatch):
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        monkeypatch.setenv("LAB5_HTTP_PORT", str(port))
+        plan = runner.plan(find_lab(5), runtimes.named("local"))
+        with pytest.raises(LabkitError) as error:
+            runner.check_ports_free(plan)
+    message = str(error.value)
+    assert f"Port {port} on 127.0.0.1 is already in use" in message
+    assert f"LAB5_HTTP_PORT={port + 1000} make lab-5" in message
