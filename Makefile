@@ -1,0 +1,55 @@
+# The kit's commands. On a fresh clone the first one creates .venv and installs the kit.
+#   make lab-5            start lab 5, show who answers, leave it running
+#   make down             stop every lab the kit started
+#   make test             every test, in every runtime this machine has
+# RUNTIME=auto|docker|local picks where labs run (auto: Docker when an engine answers).
+
+PYTHON  ?= python3
+VENV    := .venv
+LABKIT  := $(VENV)/bin/labkit
+RUNTIME ?= auto
+export RUNTIME
+# mkdocs-material's notice about its successor is not for learners building these docs.
+export NO_MKDOCS_2_WARNING := 1
+
+.PHONY: help down status list test docs serve docs-outputs
+
+help:
+	@sed -n 's/^#   //p' Makefile
+	@echo
+	@echo "Labs:"
+	@$(MAKE) --no-print-directory list
+
+$(VENV)/.installed: pyproject.toml scripts/constraints.txt
+	@echo "Setting up $(VENV) (once) ..."
+	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+		echo "Could not create a virtual environment with $(PYTHON)."; \
+		echo "Debian/Ubuntu: sudo apt-get install python3-venv   (the kit needs Python 3.10 or newer)"; exit 1; }
+	@$(VENV)/bin/pip install --quiet --disable-pip-version-check -c scripts/constraints.txt -e . \
+		|| { rm -rf $(VENV); echo "Installing the kit's Python packages failed (see above)."; exit 1; }
+	@touch $@
+
+lab-%: $(VENV)/.installed
+	@$(LABKIT) run $* $(if $(REQUESTS),--requests $(REQUESTS))
+
+down: $(VENV)/.installed
+	@$(LABKIT) down
+
+status: $(VENV)/.installed
+	@$(LABKIT) status
+
+list: $(VENV)/.installed
+	@$(LABKIT) list
+
+test: $(VENV)/.installed
+	$(VENV)/bin/pytest --runtime $(RUNTIME)
+
+docs: $(VENV)/.installed
+	$(VENV)/bin/mkdocs build --strict
+
+serve: $(VENV)/.installed
+	$(VENV)/bin/mkdocs serve --dev-addr 127.0.0.1:8000
+
+# The outputs the docs pages show, recorded from real runs of every lab (then commit them).
+docs-outputs: $(VENV)/.installed
+	$(VENV)/bin/pytest tests/test_lab_commands.py -k test_make_lab_shows --runtime local --update-outputs
