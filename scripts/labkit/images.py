@@ -56,7 +56,8 @@ def pulled(client, image: str, say) -> bool:
         client.images.pull(image)
         return True
     except docker.errors.DockerException as error:
-        say(f"  cannot pull {image}: {str(error).splitlines()[0][:160]}")
+        reason = getattr(error, "explanation", None) or str(error)
+        say(f"  cannot pull {image}: {reason.splitlines()[0][:200]}")
         return False
 
 
