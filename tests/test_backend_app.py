@@ -1,0 +1,59 @@
+"""The one backend app: who it says it is, on every response, and what it serves."""
+
+import importlib.util
+import time
+
+import pytest
+
+from labkit import paths
+
+spec = importlib.util.spec_from_file_location("backend_app", paths.BACKEND_APP)
+backend_app = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(backend_app)
+
+
+@pytest.fixture
+def client():
+    return backend_app.create_app("app7", routes="hello,whoami").test_client()
+
+
+def test_it_names_itself_in_the_header_and_the_body(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.headers["X-Backend"] == "app7"
+    assert response.text == "Hello from app7!\n"
+
+
+@pytest.mark.parametrize("method, path, status", [("GET", "/data", 404), ("DELETE", "/", 405)])
+def test_errors_carry_the_header_too(client, method, path, status):
+    response = client.open(path, method=method)
+    assert response.status_code == status
+    assert response.headers["X-Backend"] == "app7"
+
+
+def test_whoami_shows_the_headers_the_backend_was_given(client):
+    response = client.get("/whoami", headers={"X-Forwarded-Proto": "https"})
+    assert response.json["backend"] == "app7"
+    assert response.json["headers"]["X-Forwarded-Proto"] == "https"
+
+
+def test_only_the_routes_asked_for_are_served():
+    client = backend_app.create_app("app1", routes="data").test_client()
+    assert client.get("/data").status_code == 200
+    assert client.get("/").status_code == 404
+    assert client.get("/healthz").status_code == 200
+
+
+def test_an_unknown_route_name_is_refused():
+    with pytest.raises(SystemExit, match="unknown routes"):
+        backend_app.create_app("app1", routes="hello,nope")
+
+
+def test_the_delay_holds_every_answer_but_the_health_check():
+    client = backend_app.create_app("slow", delay=0.3).test_client()
+    began = time.monotonic()
+    client.get("/healthz")
+    assert time.monotonic() - began < 0.2
+    began = time.monotonic()
+    client.get("/")
+    assert time.monotonic() - began >= 0.3
