@@ -81,6 +81,10 @@ def up(lab: Lab, requested_runtime: str | None = None, say=print) -> tuple[dict,
     if existing:
         runtime = runtimes.named(existing["runtime"])
         if runtime.alive(existing):
+            if requested_runtime not in (None, "auto", existing["runtime"]):
+                raise LabkitError(
+                    f"{lab} is already up in the {existing['runtime']} runtime. To run it with "
+                    f"{requested_runtime} instead, stop it first: make down")
             say(f"{lab} is already up ({existing['runtime']} runtime); not starting a second copy.")
             return existing, False
         stop(existing)  # what is left of a lab that died: clear it, then start afresh
