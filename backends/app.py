@@ -27,6 +27,10 @@ def hello(name):
     return text(f"Hello from {name}!\n")
 
 
+def any_path(name, anything=""):
+    return text(f"Hello from {name}! You asked for /{anything}\n")
+
+
 def data(name):
     return jsonify(backend=name, items=[1, 2, 3])
 
@@ -47,6 +51,8 @@ ROUTE_CATALOGUE = {
     "hello": ("/", ["GET"], hello),
     "data": ("/data", ["GET"], data),
     "whoami": ("/whoami", ["GET", "POST"], whoami),
+    # every other path: for URI hashing, where the path is what picks the server
+    "any": ("/<path:anything>", ["GET"], any_path),
 }
 DEFAULT_ROUTES = "hello,data,whoami"
 

@@ -57,3 +57,10 @@ def test_the_delay_holds_every_answer_but_the_health_check():
     began = time.monotonic()
     client.get("/")
     assert time.monotonic() - began >= 0.3
+
+
+def test_any_answers_every_path():
+    client = backend_app.create_app("app2", routes="any").test_client()
+    response = client.get("/video/42?quality=hd")
+    assert response.status_code == 200
+    assert response.text == "Hello from app2! You asked for /video/42\n"
