@@ -1,17 +1,36 @@
 """The learner's side of the wire: requests to a lab, counted by the X-Backend header."""
 
+import threading
+import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from .errors import LabkitError
 
 
-def session() -> requests.Session:
+class SourceAddressAdapter(HTTPAdapter):
+    """Connections that leave from a chosen local address (a loopback alias, say)."""
+
+    def __init__(self, source: str):
+        self.source = source
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs):
+        kwargs["source_address"] = (self.source, 0)
+        super().init_poolmanager(*args, **kwargs)
+
+
+def session(source: str | None = None) -> requests.Session:
     s = requests.Session()
     # A learner's HTTP_PROXY must not carry the kit's loopback traffic elsewhere.
     s.trust_env = False
+    if source:
+        s.mount("http://", SourceAddressAdapter(source))
+        s.mount("https://", SourceAddressAdapter(source))
     return s
 
 
@@ -19,20 +38,63 @@ def session() -> requests.Session:
 class Answer:
     status: int
     backend: str | None
+    seconds: float = 0.0
 
 
 def ask(http: requests.Session, url: str, **kwargs) -> Answer:
+    began = time.monotonic()
     try:
-        response = http.get(url, timeout=kwargs.pop("timeout", 30), **kwargs)
+        response = http.get(url, timeout=kwargs.pop("timeout", 60), **kwargs)
     except requests.RequestException as error:
         raise LabkitError(f"no answer from {url}: {error}") from None
-    return Answer(response.status_code, response.headers.get("X-Backend"))
+    return Answer(response.status_code, response.headers.get("X-Backend"), time.monotonic() - began)
 
 
-def answers_in_turn(url: str, count: int) -> list[Answer]:
-    """Send `count` requests one after another on one keep-alive connection."""
-    with session() as http:
+def answers_in_turn(url: str, count: int, source: str | None = None) -> list[Answer]:
+    """`count` requests one after another on one keep-alive connection."""
+    with session(source) as http:
         return [ask(http, url) for _ in range(count)]
+
+
+def answers_staggered(url: str, count: int, interval: float) -> list[Answer]:
+    """One request every `interval` seconds, each on its own connection, whether or not
+    the earlier ones have been answered: arrivals that overlap when servers are slow."""
+    results: list[Answer | None] = [None] * count
+
+    def one(i):
+        with session() as http:
+            results[i] = ask(http, url)
+
+    threads, began = [], time.monotonic()
+    for i in range(count):
+        time.sleep(max(0.0, began + i * interval - time.monotonic()))
+        thread = threading.Thread(target=one, args=(i,))
+        thread.start()
+        threads.append(thread)
+    for thread in threads:
+        thread.join()
+    if None in results:
+        raise LabkitError(f"{results.count(None)} of {count} requests to {url} got no answer")
+    return results
+
+
+def answers_concurrently(url: str, count: int, clients: int) -> list[Answer]:
+    """`count` requests from `clients` clients, each sending its next request as soon as
+    its previous one is answered (a closed loop, like users who wait for the page)."""
+    next_index = iter(range(count))
+    lock = threading.Lock()
+
+    def client():
+        answers = []
+        with session() as http:
+            while True:
+                with lock:
+                    if next(next_index, None) is None:
+                        return answers
+                answers.append(ask(http, url))
+
+    with ThreadPoolExecutor(clients) as pool:
+        return [a for answers in pool.map(lambda _: client(), range(clients)) for a in answers]
 
 
 def count_backends(answers: list[Answer]) -> Counter:

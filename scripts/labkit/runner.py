@@ -94,11 +94,11 @@ def up(lab: Lab, requested_runtime: str | None = None, say=print) -> tuple[dict,
     check_ports_free(the_plan)
     record = {"lab": lab.number, "runtime": runtime.name, "frontends": the_plan.frontends,
               "stats": the_plan.stats, "started_at": time.time()}
-    state.save(record)
+    state.save(record)  # before anything starts, so that `make down` always finds it
     try:
         say(f"Starting {lab} with the {runtime.name} runtime ...")
         began = time.monotonic()
-        runtime.start(the_plan, record, state.save, time.monotonic() + START_TIMEOUT[runtime.name], say)
+        runtime.start(the_plan, record, time.monotonic() + START_TIMEOUT[runtime.name], say)
         wait_until_checked(record["stats"], time.monotonic() + CHECK_TIMEOUT)
         say(f"  up and healthy in {time.monotonic() - began:.1f}s")
     except BaseException:

@@ -28,3 +28,10 @@ def choose(requested: str | None):
     runtime = named(requested)
     runtime.require()
     return runtime
+
+
+def ask_every_client(clients, frontend: str, path: str = "/", count: int = 1) -> dict:
+    """{client address: its answers}, the clients asking side by side."""
+    with ThreadPoolExecutor(8) as pool:
+        answers = pool.map(lambda address: clients.answers(address, frontend, path, count), clients.addresses)
+        return dict(zip(clients.addresses, answers))

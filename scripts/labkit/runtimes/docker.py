@@ -2,14 +2,18 @@
 
 import os
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 import subprocess
 import time
 
-from .. import images, paths
+from .. import images, paths, state
+from ..client import Answer
 from ..errors import LabkitError
 
 PROJECT_LABEL = "com.docker.compose.project"
 PROJECT_PREFIX = "labkit-lab"
+# The image backends/compose.service.yaml builds; client containers reuse it.
+BACKEND_IMAGE = "labkit/backend:1"
 
 NO_ENGINE = """\
 No Docker engine answers here ({reason}).
@@ -120,10 +124,10 @@ class DockerRuntime:
     def haproxy_environment(self, environment: dict[str, str]) -> dict[str, str]:
         return environment
 
-    def start(self, plan, record: dict, save, deadline: float, say=print) -> None:
+    def start(self, plan, record: dict, deadline: float, say=print) -> None:
         engine = client()
         record.update(project=plan.lab.project, compose_file=str(plan.lab.compose_file), compose=compose_command())
-        save(record)
+        state.save(record)
         run_dir = paths.run_dir(plan.lab.number)
         shutil.rmtree(run_dir, ignore_errors=True)
         run_dir.mkdir(parents=True)
@@ -134,25 +138,27 @@ class DockerRuntime:
         result = run_compose(record, ["up", "--detach", "--build", "--remove-orphans", *wait], log, env)
         if result.returncode != 0:
             raise LabkitError(f"Docker Compose could not start {plan.lab}. The end of {paths.shown(log)}:\n{log_tail(log)}")
-        self.wait_healthy(engine, plan, record, deadline)
+        self.wait_healthy(engine, record, deadline, expected=len(plan.services))
 
-    def wait_healthy(self, engine, plan, record: dict, deadline: float) -> None:
-        """Until every service's container runs and its health check passes."""
+    def wait_healthy(self, engine, record: dict, deadline: float, expected: int = 0, service: str = "") -> None:
+        """Until every service's container (or just `service`'s) runs and its health check passes."""
         while True:
-            containers = project_containers(engine, record["project"])
+            containers = [c for c in project_containers(engine, record["project"])
+                          if c.labels.get("labkit.role") != "client"
+                          and (not service or c.labels.get("com.docker.compose.service") == service)]
             waiting = []
             for container in containers:
                 state = container.attrs["State"]
-                service = container.labels.get("com.docker.compose.service", container.name)
+                name = container.labels.get("com.docker.compose.service", container.name)
                 if state["Status"] in ("exited", "dead"):
                     raise LabkitError(
-                        f"The {service} container stopped (exit code {state.get('ExitCode')}). Its last lines:\n"
+                        f"The {name} container stopped (exit code {state.get('ExitCode')}). Its last lines:\n"
                         + container.logs(tail=20).decode(errors="replace")
                     )
                 health = state.get("Health", {}).get("Status", "healthy")
                 if state["Status"] != "running" or health != "healthy":
-                    waiting.append(f"{service} ({health})")
-            if len(containers) >= len(plan.services) and not waiting:
+                    waiting.append(f"{name} ({health})")
+            if containers and len(containers) >= expected and not waiting:
                 return
             if time.monotonic() > deadline:
                 raise LabkitError(f"containers not healthy in time: {', '.join(waiting) or 'missing containers'}")
@@ -181,6 +187,28 @@ class DockerRuntime:
             if labels(resource).get(PROJECT_LABEL) == record["project"]:
                 remove(resource)
 
+    def container(self, record: dict, service: str):
+        engine = client()
+        found = [c for c in project_containers(engine, record["project"])
+                 if c.labels.get("com.docker.compose.service") == service]
+        if not found:
+            raise LabkitError(f"lab {record['lab']} has no {service} container")
+        return found[0]
+
+    def stop_service(self, record: dict, service: str, kill: bool = False) -> None:
+        """Stop one service's container: docker stop, or docker kill with kill=True."""
+        container = self.container(record, service)
+        container.kill() if kill else container.stop(timeout=5)
+        container.wait(timeout=30)
+
+    def start_service(self, record: dict, service: str, deadline: float) -> None:
+        """Start the same container again (same name, same address) and wait until healthy."""
+        self.container(record, service).start()
+        self.wait_healthy(client(), record, deadline, service=service)
+
+    def clients(self, record: dict, count: int) -> "DockerClients":
+        return DockerClients(record, count)
+
     def haproxy_host(self, record: dict):
         """(testinfra host, haproxy's pid there, the config it runs, the `haproxy -c` command for it)."""
         import testinfra
@@ -190,3 +218,62 @@ class DockerRuntime:
                    if c.labels.get("labkit.role") == "haproxy"][0]
         config = "/usr/local/etc/haproxy/haproxy.cfg"
         return testinfra.get_host(f"docker://{haproxy.id}"), 1, config, f"haproxy -c -f {config}"
+
+
+class DockerClients:
+    """Clients with their own addresses: one small container each on the lab's network,
+    made from the backend image (it carries backends/client.py). They carry the lab's
+    compose project label, so `make down` and the sweeps remove them with the lab."""
+
+    def __init__(self, record: dict, count: int):
+        self.record, self.count = record, count
+        self.containers, self.addresses = {}, []
+
+    def __enter__(self):
+        engine = client()
+        project = self.record["project"]
+        networks = engine.networks.list(filters={"label": f"{PROJECT_LABEL}={project}"})
+        if not networks:
+            raise LabkitError(f"lab {self.record['lab']} has no network to put clients on")
+        network = networks[0].name
+
+        def run(i):
+            container = engine.containers.run(
+                BACKEND_IMAGE, ["sleep", "infinity"], detach=True, network=network,
+                name=f"{project}-client-{i}",
+                labels={PROJECT_LABEL: project, "com.docker.compose.service": f"client-{i}",
+                        "com.docker.compose.oneoff": "False", "labkit.role": "client"},
+                read_only=True, cap_drop=["ALL"], security_opt=["no-new-privileges:true"],
+            )
+            container.reload()
+            return container, container.attrs["NetworkSettings"]["Networks"][network]["IPAddress"]
+
+        try:
+            with ThreadPoolExecutor(8) as pool:
+                for container, address in pool.map(run, range(self.count)):
+                    self.containers[address] = container
+                    self.addresses.append(address)
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda c: c.remove(force=True), self.containers.values()))
+        self.containers.clear()
+        return False
+
+    def answers(self, address: str, frontend: str, path: str = "/", count: int = 1) -> list[Answer]:
+        # Inside the network HAProxy is the `haproxy` service, on the same port as outside.
+        port = self.record["frontends"][frontend].rsplit(":", 1)[1]
+        result = self.containers[address].exec_run(
+            ["python3", "/app/client.py", f"http://haproxy:{port}{path}", str(count)])
+        if result.exit_code != 0:
+            raise LabkitError(f"client {address} failed: {result.output.decode(errors='replace')[-500:]}")
+        answers = []
+        for line in result.output.decode().split("\n"):
+            if line.strip():
+                status, backend = line.split()
+                answers.append(Answer(int(status), None if backend == "-" else backend))
+        return answers

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import psutil
 
-from .. import haproxy, paths
+from .. import haproxy, paths, state
+from ..client import answers_in_turn
 from ..client import session as client_session
 from ..compose import services_with_role
 from ..errors import LabkitError
@@ -127,7 +128,7 @@ class LocalRuntime:
     def haproxy_environment(self, environment: dict[str, str]) -> dict[str, str]:
         return {**environment, "BIND_ADDR": os.environ.get("LABKIT_BIND_ADDR", "127.0.0.1")}
 
-    def start(self, plan, record: dict, save, deadline: float, say=print) -> None:
+    def start(self, plan, record: dict, deadline: float, say=print) -> None:
         """Backends first; HAProxy once they all answer, as compose's depends_on does.
         (Started together, HAProxy's first check finds a backend not listening yet and
         marks it DOWN, which also shifts where round robin begins.)"""
@@ -153,14 +154,17 @@ class LocalRuntime:
         for service in backends:
             env = {**base_environment(number), **service.environment,
                    "PORT": str(ports[service.name]), "BIND": "127.0.0.1"}
-            info = spawn([sys.executable, paths.BACKEND_APP], env, run_dir / f"{service.name}.log")
-            record["processes"][service.name] = {**info, "url": f"http://127.0.0.1:{ports[service.name]}"}
-            save(record)
+            argv = [sys.executable, str(paths.BACKEND_APP)]
+            record["processes"][service.name] = {
+                **spawn(argv, env, run_dir / f"{service.name}.log"),
+                "url": f"http://127.0.0.1:{ports[service.name]}", "argv": argv, "env": env,
+            }
+            state.save(record)
         wait_healthy(record["processes"], deadline)
         record["processes"]["haproxy"] = spawn(
             [binary, "-W", "-db", "-f", config], haproxy_env, run_dir / "haproxy.log"
         )
-        save(record)
+        state.save(record)
         wait_healthy({"haproxy": record["processes"]["haproxy"]}, deadline)
 
     def alive(self, record: dict) -> bool:
@@ -171,6 +175,24 @@ class LocalRuntime:
         # HAProxy first, so it does not report its backends going down one by one.
         infos = list(reversed(record.get("processes", {}).values()))
         stop_processes([p for p in map(running_process, infos) if p])
+
+    def stop_service(self, record: dict, service: str, kill: bool = False) -> None:
+        """Stop one backend: SIGTERM, or SIGKILL with kill=True (a crash, not a shutdown)."""
+        process = running_process(record["processes"][service])
+        if process:
+            process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+            psutil.wait_procs([process], timeout=5)
+
+    def start_service(self, record: dict, service: str, deadline: float) -> None:
+        """Start a stopped backend again, on the same port, and wait until it answers."""
+        info = record["processes"][service]
+        if not running_process(info):
+            info.update(spawn(info["argv"], info["env"], info["log"]))
+            state.save(record)
+        wait_healthy({service: info}, deadline)
+
+    def clients(self, record: dict, count: int) -> "LocalClients":
+        return LocalClients(record, count)
 
     def haproxy_host(self, record: dict):
         """(testinfra host, haproxy's pid there, the config it runs, the `haproxy -c` command for it)."""
@@ -194,3 +216,27 @@ def marked_processes() -> list[psutil.Process]:
         except psutil.Error:
             continue
     return found
+
+
+class LocalClients:
+    """Clients with their own source addresses: on Linux every 127.x.y.z is the local
+    machine, so lab N's clients leave from 127.0.N.10, 127.0.N.11, ..."""
+
+    def __init__(self, record: dict, count: int):
+        if count > 200:
+            raise LabkitError("at most 200 local clients per lab")
+        self.frontends = record["frontends"]
+        self.addresses = [f"127.0.{record['lab']}.{10 + i}" for i in range(count)]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def answers(self, address: str, frontend: str, path: str = "/", count: int = 1):
+        try:
+            return answers_in_turn(self.frontends[frontend] + path, count, source=address)
+        except LabkitError as error:
+            raise LabkitError(f"{error}\n(clients leave from loopback addresses like {address}; "
+                              "Linux has them all, other systems need an alias per address)") from None
