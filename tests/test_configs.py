@@ -84,3 +84,17 @@ def test_server_names_are_the_services_they_point_at(lab):
         host = server.address.rsplit(":", 1)[0]
         assert host in services, f"{server} points at no service"
         assert server.name == host, server
+
+
+def test_client_containers_use_the_image_the_backend_template_builds():
+    from labkit.runtimes.docker import BACKEND_IMAGE
+
+    template = yaml.safe_load((paths.ROOT / "backends/compose.service.yaml").read_text())
+    assert template["services"]["backend"]["image"] == BACKEND_IMAGE
+
+
+@pytest.mark.parametrize("lab", LABS, ids=lambda lab: lab.name)
+def test_the_haproxy_service_is_called_haproxy(lab):
+    """Client containers inside a lab's network reach it by that name."""
+    services = compose.load_services(lab.compose_file, {})
+    assert compose.haproxy_service(services, lab.compose_file).name == "haproxy"

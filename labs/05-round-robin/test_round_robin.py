@@ -2,7 +2,8 @@
 
 from collections import Counter
 
-from labkit.pytest_plugin import listening_tcp
+from labkit.checks import (test_haproxy_accepts_its_config,  # noqa: F401 (the checks every lab runs)
+                           test_haproxy_listens_where_the_lab_says, test_haproxy_runs_the_labs_config)
 
 CONFIG_ORDER = ["app1", "app2", "app3"]
 
@@ -22,25 +23,3 @@ def test_300_requests_rotate_in_config_order_100_each(lab):
     # HAProxy's own counters saw the same 300 requests go to the same servers.
     for field in ("stot", "lbtot"):
         assert lab.counters("servers", field) - before[field] == seen, field
-
-
-def test_haproxy_runs_the_labs_config(lab):
-    host, pid, config, _ = lab.haproxy()
-    status = host.file(f"/proc/{pid}/status").content_string
-    assert "Name:\thaproxy" in status
-    command_line = host.file(f"/proc/{pid}/cmdline").content_string.split("\0")
-    assert command_line[command_line.index("-f") + 1] == config
-
-
-def test_haproxy_listens_where_the_lab_says(lab):
-    host, *_ = lab.haproxy()
-    bind_address = "127.0.0.1" if lab.runtime == "local" else "0.0.0.0"
-    listening = listening_tcp(host)
-    for port in lab.promised_ports():
-        assert (bind_address, port) in listening, (port, sorted(listening))
-
-
-def test_haproxy_accepts_its_config(lab):
-    host, _, _, check = lab.haproxy()
-    result = host.run(check)
-    assert result.rc == 0, result.stdout + result.stderr

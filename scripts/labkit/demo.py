@@ -43,7 +43,9 @@ def distribution(lab, record: dict, count: int, say=print) -> dict:
     haproxy_counts = {field: {s: after[field][s] - before[field].get(s, 0) for s in after[field]}
                       for field in counted}
     order = [a.backend for a in answers]
-    say("Answered in this order: " + " -> ".join(order[:9]) + (" -> ..." if count > 9 else ""))
+    cycle = sum(weights.values())  # one round of the rotation: every server gets its weight
+    rounds = [" ".join(order[i:i + cycle]) for i in range(0, min(2 * cycle, count), cycle)]
+    say(f"The first answers, {cycle} to a round: " + " | ".join(rounds) + (" | ..." if count > 2 * cycle else ""))
     rows = [[server, seen.get(server, 0), haproxy_counts["stot"].get(server, 0),
              haproxy_counts["lbtot"].get(server, 0), share(weight, sum(weights.values())),
              share(seen.get(server, 0), count)]

@@ -6,6 +6,7 @@ the lab whose folder holds the test file, in each runtime asked for.
     --runtime auto     local, and docker too wherever an engine answers (what `make test` runs)
 """
 
+import time
 from collections import Counter
 
 import pytest
@@ -79,6 +80,16 @@ class RunningLab:
     def counters(self, backend: str, field: str) -> Counter:
         return Counter(stats.counters(self.stats_url, backend, field))
 
+    def stop_service(self, service: str, kill: bool = False) -> None:
+        named(self.runtime).stop_service(self.record, service, kill)
+
+    def start_service(self, service: str, timeout: float = 60) -> None:
+        named(self.runtime).start_service(self.record, service, time.monotonic() + timeout)
+
+    def clients(self, count: int):
+        """A context of `count` clients with distinct source addresses."""
+        return named(self.runtime).clients(self.record, count)
+
     def haproxy(self):
         """(testinfra host, haproxy's pid there, its config's path there, `haproxy -c` command)."""
         return named(self.runtime).haproxy_host(self.record)
@@ -89,30 +100,23 @@ class RunningLab:
         return {int(url.split("/")[2].rsplit(":", 1)[1]) for url in urls if url}
 
 
-def listening_tcp(host) -> set[tuple[str, int]]:
-    """(address, port) of every listening IPv4 TCP socket the host sees, read from
-    /proc/net/tcp: the official and Debian-made images have neither ss nor netstat."""
-    found = set()
-    for line in host.file("/proc/net/tcp").content_string.splitlines()[1:]:
-        fields = line.split()
-        address, port = fields[1].split(":")
-        if fields[3] == "0A":  # LISTEN
-            ip = ".".join(str(int(address[i:i + 2], 16)) for i in (6, 4, 2, 0))
-            found.add((ip, int(port, 16)))
-    return found
-
-
 @pytest.fixture(scope="module")
 def lab(request, runtime):
     """The lab of this test file (or of the module's LAB number), started in `runtime` for
-    the module and stopped after it; the teardown fails if anything of it survives."""
+    the module and stopped after it; the teardown fails if anything of it survives.
+
+    A module's LAB_ENV (a dict) is set in the environment while its lab runs: how tests
+    move a lab's knobs, e.g. a shorter delay for the slow backends."""
     number = getattr(request.module, "LAB", None)
     this_lab = find_lab(number) if number is not None else lab_for_path(request.path)
-    record, started = runner.up(this_lab, runtime, say=lambda message: None)
-    assert started, f"{this_lab} was already running"
-    try:
-        yield RunningLab(this_lab, record)
-    finally:
-        runner.stop(record)
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in getattr(request.module, "LAB_ENV", {}).items():
+            patch.setenv(key, value)
+        record, started = runner.up(this_lab, runtime, say=lambda message: None)
+        assert started, f"{this_lab} was already running"
+        try:
+            yield RunningLab(this_lab, record)
+        finally:
+            runner.stop(record)
     left = runner.leftovers()
     assert not left, f"stopping {this_lab} left these behind: {left}"
