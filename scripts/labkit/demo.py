@@ -5,7 +5,7 @@ own; otherwise the lab gets the default: requests one after another, counted by 
 client and by HAProxy, beside the share the config's weights promise.
 """
 
-import importlib.util
+from collections import Counter
 
 from . import haproxy, stats
 from .client import answers_in_turn, count_backends
@@ -22,6 +22,16 @@ def table(header: list[str], rows: list[list]) -> str:
 
 def share(part: float, whole: float) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "-"
+
+
+def measured(record: dict, backend: str, send) -> tuple[list, Counter, Counter]:
+    """Run `send()` (which returns answers) and count who answered, both ways:
+    (answers, the client's count by X-Backend, HAProxy's lbtot for `backend` over the run)."""
+    before = Counter(stats.counters(record["stats"], backend, "lbtot"))
+    answers = send()
+    after = Counter(stats.counters(record["stats"], backend, "lbtot"))
+    haproxy_counts = Counter({server: after[server] - before[server] for server in after})
+    return answers, count_backends(answers), haproxy_counts
 
 
 def first_frontend(record: dict) -> tuple[str, str]:
@@ -60,20 +70,18 @@ def distribution(lab, record: dict, count: int, say=print) -> dict:
 
 
 def run(lab, record: dict, say=print, requests: int | None = None) -> None:
-    own = lab.path / "demo.py"
-    if own.exists():
-        spec = importlib.util.spec_from_file_location(f"labkit_demo_{lab.number}", own)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        module.demo(lab, record, say)
+    if (lab.path / "demo.py").exists():
+        lab.load("demo").demo(lab, record, say)
     else:
         distribution(lab, record, requests or lab.manifest.get("demo", {}).get("requests", 30), say)
 
 
 def explore(lab, record: dict, say=print) -> None:
     say("\nExplore:")
-    for name, url in record["frontends"].items():
-        say(f"  {name:<14} {url}/")
+    places = [(name, f"{url}/") for name, url in record["frontends"].items()]
     if record.get("stats"):
-        say(f"  {'stats page':<14} {record['stats']}")
+        places.append(("stats page", record["stats"]))
+    width = max(len(name) for name, _ in places)
+    for name, url in places:
+        say(f"  {name:<{width}}  {url}")
     say("The lab keeps running. Stop it with: make down")

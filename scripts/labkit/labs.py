@@ -1,5 +1,6 @@
 """Labs are folders: labs/NN-name/ with haproxy.cfg, compose.yaml and lab.toml."""
 
+import importlib.util
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,14 @@ class Lab:
     def project(self) -> str:
         """The Docker Compose project name; its label finds every container and network of the lab."""
         return f"labkit-lab{self.number:02d}"
+
+    def load(self, name: str):
+        """A Python module of the lab's folder (its demo.py, say), loaded by path: lab
+        folders are not packages."""
+        spec = importlib.util.spec_from_file_location(f"lab{self.number:02d}_{name}", self.path / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
 
     def __str__(self) -> str:
         return f"lab {self.number} ({self.title})"
