@@ -1,0 +1,51 @@
+"""Lab 6, least connections: it differs from round robin only when requests overlap."""
+
+from labkit.checks import (test_haproxy_accepts_its_config,  # noqa: F401 (the checks every lab runs)
+                           test_haproxy_listens_where_the_lab_says, test_haproxy_runs_the_labs_config)
+from labkit.client import answers_staggered
+from labkit.labs import find_lab
+
+# The slow servers answer in 1 s here instead of the demo's 5 s.
+SLOW_DELAY = 1.0
+LAB_ENV = {"LAB6_SLOW_DELAY": str(SLOW_DELAY)}
+ORDER = ["app1", "app2", "app3"]
+
+lab6_demo = find_lab(6).load("demo")
+
+
+def test_one_request_after_another_is_a_plain_rotation(lab):
+    """With every server idle at each pick, least connections has nothing to choose by."""
+    order = [a.backend for a in lab.answers_in_turn(6)]
+    for previous, current in zip(order, order[1:]):
+        assert current == ORDER[(ORDER.index(previous) + 1) % 3], order
+
+
+def test_overlapping_requests_go_mostly_to_the_fast_server(lab):
+    requests, interval = 40, 0.1
+    # Derivation (deterministic, no chance involved): app2 answers in milliseconds, far
+    # inside the 0.1 s between arrivals, so it has no request in progress whenever one
+    # arrives. A slow server given a request holds it SLOW_DELAY seconds and cannot win
+    # against an idle app2 meanwhile, so each slow server takes at most one request per
+    # SLOW_DELAY seconds of arrivals: floor(3.9 / 1) + 1 = 4 of them. app2 gets the rest.
+    floor = lab6_demo.fast_floor(requests, interval, SLOW_DELAY)
+    assert floor == 32
+
+    before = lab.counters("servers", "lbtot")
+    answers = answers_staggered(lab.frontends["http_front"] + "/", requests, interval)
+    seen = {name: sum(a.backend == name for a in answers) for name in ORDER}
+
+    assert {a.status for a in answers} == {200}
+    assert seen["app2"] >= floor, seen
+    assert lab.counters("servers", "lbtot") - before == {k: v for k, v in seen.items() if v}
+
+
+def test_round_robin_gives_the_same_traffic_a_third_each(lab):
+    """The contrast: round robin ignores how busy a server is."""
+    requests, interval = 30, 0.1
+    before = lab.counters("round_robin_servers", "lbtot")
+    answers = answers_staggered(lab.frontends["round_robin_front"] + "/", requests, interval)
+    seen = {name: sum(a.backend == name for a in answers) for name in ORDER}
+    assert seen == {"app1": 10, "app2": 10, "app3": 10}
+    assert lab.counters("round_robin_servers", "lbtot") - before == seen
+    # Two thirds of the requests, app1's and app3's, waited for a slow server.
+    assert sum(a.seconds >= SLOW_DELAY for a in answers) == 20
