@@ -22,7 +22,7 @@ def test_haproxy_accepts_the_lab_config(lab):
     result = subprocess.run([paths.ROOT / ".venv/bin/labkit", "check", str(lab.number)],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert "HAProxy accepts it" in result.stdout
+    assert result.stdout.strip() == f"labs/{lab.name}/haproxy.cfg: HAProxy accepts it.", "warnings: " + result.stdout
 
 
 @pytest.mark.parametrize("lab", LABS, ids=lambda lab: lab.name)

@@ -7,7 +7,8 @@ from itertools import pairwise
 
 from labkit import bounds
 from labkit.checks import (test_haproxy_accepts_its_config,  # noqa: F401 (the checks every lab runs)
-                           test_haproxy_listens_where_the_lab_says, test_haproxy_runs_the_labs_config)
+                           test_haproxy_listens_where_the_lab_says, test_haproxy_runs_the_labs_config,
+                           test_haproxy_started_without_warnings)
 from labkit.client import answers_concurrently, count_backends
 
 SERVERS = ["app1", "app2", "app3"]

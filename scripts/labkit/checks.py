@@ -2,7 +2,8 @@
 with that lab's `lab` fixture, in each runtime.
 
     from labkit.checks import (test_haproxy_accepts_its_config,  # noqa: F401
-                               test_haproxy_listens_where_the_lab_says, test_haproxy_runs_the_labs_config)
+                               test_haproxy_listens_where_the_lab_says, test_haproxy_runs_the_labs_config,
+                               test_haproxy_started_without_warnings)
 
 They look inside HAProxy's host with pytest-testinfra: this machine for the local runtime,
 the haproxy container for Docker.
@@ -42,3 +43,10 @@ def test_haproxy_accepts_its_config(lab):
     host, _, _, check = lab.haproxy()
     result = host.run(check)
     assert result.rc == 0, result.stdout + result.stderr
+
+
+def test_haproxy_started_without_warnings(lab):
+    """Some warnings only show when HAProxy starts, never under `haproxy -c`; a learner
+    would rightly ask what each one means."""
+    complaints = [line for line in lab.haproxy_log().splitlines() if "[WARNING]" in line or "[ALERT]" in line]
+    assert not complaints, complaints

@@ -6,7 +6,7 @@ import os
 import signal
 import sys
 
-from . import demo, haproxy, runner
+from . import demo, haproxy, paths, runner
 from .errors import LabkitError
 from .labs import all_labs, find_lab, lab_list_text
 
@@ -75,8 +75,10 @@ def cmd_check(args) -> int:
     with tempfile.TemporaryDirectory() as folder:
         config = Path(folder) / "haproxy.cfg"
         config.write_text(mapped)
-        haproxy.check_config(haproxy.find_binary(), config, env, shown_as=lab.config)
-    print(f"{lab.config}: HAProxy accepts it.")
+        said = haproxy.check_config(haproxy.find_binary(), config, env, shown_as=lab.config)
+    warnings = [line for line in said.splitlines() if "WARNING" in line or "ALERT" in line]
+    print("\n".join(warnings + [f"{paths.shown(lab.config)}: HAProxy accepts it"
+                                 + (f", with {len(warnings)} warning(s)." if warnings else ".")]))
     return 0
 
 

@@ -160,18 +160,19 @@ def map_server_addresses(text: str, addresses: Mapping[str, str]) -> str:
     return pattern.sub(remap, text)
 
 
-def check_config(binary: str, config: Path, env: Mapping[str, str], shown_as: Path) -> None:
-    """Run `haproxy -c`; on error raise HAProxy's own message, naming the lab's file."""
+def check_config(binary: str, config: Path, env: Mapping[str, str], shown_as: Path) -> str:
+    """Run `haproxy -c`; on error raise HAProxy's own message, naming the lab's file.
+    Returns what HAProxy said of a valid config (warnings, if any)."""
     result = subprocess.run(
         [binary, "-c", "-f", str(config)],
         env={"PATH": os.environ.get("PATH", ""), **env},
         capture_output=True,
         text=True,
     )
+    message = (result.stdout + result.stderr).replace(str(config), str(shown_as)).strip()
     # 0: valid; 2: valid but nothing to listen on (HAProxy 2.9+); 1: errors.
     if result.returncode in (0, 2):
-        return
-    message = (result.stdout + result.stderr).replace(str(config), str(shown_as)).strip()
+        return message
     raise LabkitError(
         f"HAProxy rejects {shown_as}:\n{message}\n"
         f"Fix the line it names (the [file:line] part), then run the lab again."

@@ -94,6 +94,9 @@ class RunningLab:
         """(testinfra host, haproxy's pid there, its config's path there, `haproxy -c` command)."""
         return named(self.runtime).haproxy_host(self.record)
 
+    def haproxy_log(self) -> str:
+        return named(self.runtime).haproxy_log(self.record)
+
     def promised_ports(self) -> set[int]:
         """The ports the lab's URLs name: what `labkit status` tells the learner to open."""
         urls = [*self.frontends.values(), self.stats_url or ""]

@@ -1,4 +1,17 @@
-"""Two runtimes behind one interface: require, haproxy_environment, start (returns once\nevery service answers its health check), alive, stop, haproxy_host."""
+"""Two runtimes behind one interface:
+
+    require()                     raise, saying how to get it, when it cannot run here
+    haproxy_environment(env)      the haproxy service's environment for this runtime
+    start(plan, record, deadline) returns once every service passes its health check
+    alive(record), stop(record)
+    stop_service(record, name, kill=False), start_service(record, name, deadline)
+    clients(record, count)        a context of clients with distinct source addresses
+    haproxy_host(record)          testinfra host, pid, config path, `haproxy -c` command
+    haproxy_log(record)           what HAProxy has printed so far
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+
 
 from ..errors import LabkitError
 from . import docker, local

@@ -191,6 +191,9 @@ class LocalRuntime:
             state.save(record)
         wait_healthy({service: info}, deadline)
 
+    def haproxy_log(self, record: dict) -> str:
+        return Path(record["processes"]["haproxy"]["log"]).read_text(errors="replace")
+
     def clients(self, record: dict, count: int) -> "LocalClients":
         return LocalClients(record, count)
 
