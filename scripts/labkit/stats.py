@@ -2,6 +2,7 @@
 
 import csv
 import io
+import time
 
 import requests
 
@@ -41,3 +42,17 @@ def unchecked_servers(all_rows: list[dict[str, str]]) -> list[str]:
         for r in server_rows(all_rows)
         if r["check_status"] != "" and not (r["status"] == "UP" and r["check_status"].endswith("OK"))
     ]
+
+
+def wait_for_status(stats_url: str, wanted: dict[tuple[str, str], str], timeout: float) -> float:
+    """Until HAProxy reports each (backend, server) with the wanted status ("UP", "DOWN",
+    "MAINT", ...); returns the seconds it took."""
+    began = time.monotonic()
+    while True:
+        status = {(r["pxname"], r["svname"]): r["status"] for r in server_rows(rows(stats_url))}
+        # "DOWN 1/2" is still on its way down: only the bare word counts.
+        if all(status.get(key) == value for key, value in wanted.items()):
+            return time.monotonic() - began
+        if time.monotonic() - began > timeout:
+            raise LabkitError(f"HAProxy did not report {wanted} within {timeout:g} s; it says {status}")
+        time.sleep(0.1)

@@ -1,10 +1,11 @@
 """The Docker runtime: the lab's compose.yaml under Docker Compose, v2 or v1."""
 
+import ipaddress
 import os
 import shutil
-from concurrent.futures import ThreadPoolExecutor
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from .. import images, paths, state
 from ..client import Answer
@@ -206,6 +207,9 @@ class DockerRuntime:
         self.container(record, service).start()
         self.wait_healthy(client(), record, deadline, service=service)
 
+    def haproxy_log(self, record: dict) -> str:
+        return self.container(record, "haproxy").logs().decode(errors="replace")
+
     def clients(self, record: dict, count: int) -> "DockerClients":
         return DockerClients(record, count)
 
@@ -222,8 +226,10 @@ class DockerRuntime:
 
 class DockerClients:
     """Clients with their own addresses: one small container each on the lab's network,
-    made from the backend image (it carries backends/client.py). They carry the lab's
-    compose project label, so `make down` and the sweeps remove them with the lab."""
+    made from the backend image (it carries backends/client.py). Where the lab's network
+    has a fixed subnet, client i gets its .(10 + i) address, as the local runtime's client
+    i leaves from 127.0.N.(10 + i); otherwise Docker picks. They carry the lab's compose
+    project label, so `make down` and the sweeps remove them with the lab."""
 
     def __init__(self, record: dict, count: int):
         self.record, self.count = record, count
@@ -235,18 +241,24 @@ class DockerClients:
         networks = engine.networks.list(filters={"label": f"{PROJECT_LABEL}={project}"})
         if not networks:
             raise LabkitError(f"lab {self.record['lab']} has no network to put clients on")
-        network = networks[0].name
+        network = networks[0]
+        subnets = [c["Subnet"] for c in (network.attrs.get("IPAM") or {}).get("Config") or [] if "Subnet" in c]
+        fixed = [str(ipaddress.ip_network(subnets[0])[10 + i]) for i in range(self.count)] if subnets else []
 
         def run(i):
-            container = engine.containers.run(
-                BACKEND_IMAGE, ["sleep", "infinity"], detach=True, network=network,
-                name=f"{project}-client-{i}",
+            endpoint = engine.api.create_endpoint_config(ipv4_address=fixed[i]) if fixed else None
+            created = engine.api.create_container(
+                BACKEND_IMAGE, ["sleep", "infinity"], name=f"{project}-client-{i}",
                 labels={PROJECT_LABEL: project, "com.docker.compose.service": f"client-{i}",
                         "com.docker.compose.oneoff": "False", "labkit.role": "client"},
-                read_only=True, cap_drop=["ALL"], security_opt=["no-new-privileges:true"],
+                host_config=engine.api.create_host_config(
+                    read_only=True, cap_drop=["ALL"], security_opt=["no-new-privileges:true"]),
+                networking_config=engine.api.create_networking_config({network.name: endpoint}),
             )
+            container = engine.containers.get(created["Id"])
+            container.start()
             container.reload()
-            return container, container.attrs["NetworkSettings"]["Networks"][network]["IPAddress"]
+            return container, container.attrs["NetworkSettings"]["Networks"][network.name]["IPAddress"]
 
         try:
             with ThreadPoolExecutor(8) as pool:
