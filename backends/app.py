@@ -28,7 +28,15 @@ def hello(name):
 
 
 def any_path(name, anything=""):
-    return text(f"Hello from {name}! You asked for /{anything}\n")
+    return text(f"Hello from {name}! You asked for {request.method} /{anything}\n")
+
+
+def static_file(name, path):
+    return text(f"static file {path}, served by {name}\n")
+
+
+def api_data(name):
+    return jsonify(backend=name, workouts=[{"id": 1, "minutes": 30}, {"id": 2, "minutes": 45}])
 
 
 def data(name):
@@ -46,13 +54,17 @@ def whoami(name):
     )
 
 
-# route name -> (URL rule, methods, view)
+ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+# route name -> (URL rules, methods, view)
 ROUTE_CATALOGUE = {
-    "hello": ("/", ["GET"], hello),
-    "data": ("/data", ["GET"], data),
-    "whoami": ("/whoami", ["GET", "POST"], whoami),
-    # every other path: for URI hashing, where the path is what picks the server
-    "any": ("/<path:anything>", ["GET"], any_path),
+    "hello": (["/"], ["GET"], hello),
+    "data": (["/data"], ["GET"], data),
+    "whoami": (["/whoami"], ["GET", "POST"], whoami),
+    # every path and method: for labs where the path or the method picks the backend
+    "any": (["/", "/<path:anything>"], ALL_METHODS, any_path),
+    "static": (["/static/<path:path>"], ["GET"], static_file),
+    "api": (["/api/data"], ["GET"], api_data),
 }
 DEFAULT_ROUTES = "hello,data,whoami"
 
@@ -81,7 +93,8 @@ def create_app(name, delay=0.0, routes=DEFAULT_ROUTES):
             f"ROUTES names unknown routes {unknown}; known: {sorted(ROUTE_CATALOGUE)}"
         )
 
-    app = Flask(__name__)
+    # No static folder of Flask's own: /static/... is a route some labs give a backend.
+    app = Flask(__name__, static_folder=None)
 
     @app.get("/healthz")
     def healthz():
@@ -97,8 +110,9 @@ def create_app(name, delay=0.0, routes=DEFAULT_ROUTES):
         return text(f"{name} does not serve {request.path}\n", 404)
 
     for route in wanted:
-        rule, methods, view = ROUTE_CATALOGUE[route]
-        app.add_url_rule(rule, route, lambda view=view, **kw: view(name, **kw), methods=methods)
+        rules, methods, view = ROUTE_CATALOGUE[route]
+        for number, rule in enumerate(rules):
+            app.add_url_rule(rule, f"{route}{number}", lambda view=view, **kw: view(name, **kw), methods=methods)
 
     app.wsgi_app = BackendHeader(app.wsgi_app, name)
     return app

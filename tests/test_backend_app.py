@@ -59,8 +59,16 @@ def test_the_delay_holds_every_answer_but_the_health_check():
     assert time.monotonic() - began >= 0.3
 
 
-def test_any_answers_every_path():
+def test_any_answers_every_path_and_method():
     client = backend_app.create_app("app2", routes="any").test_client()
     response = client.get("/video/42?quality=hd")
     assert response.status_code == 200
-    assert response.text == "Hello from app2! You asked for /video/42\n"
+    assert response.text == "Hello from app2! You asked for GET /video/42\n"
+    assert client.post("/").text == "Hello from app2! You asked for POST /\n"
+
+
+def test_static_and_api_routes():
+    client = backend_app.create_app("static", routes="static,api").test_client()
+    assert client.get("/static/logo.png").text == "static file logo.png, served by static\n"
+    assert client.get("/api/data").json["backend"] == "static"
+    assert client.get("/").status_code == 404
