@@ -6,7 +6,7 @@ import os
 import signal
 import sys
 
-from . import demo, haproxy, paths, runner
+from . import demo, haproxy, paths, runner, runtimes, tls
 from .errors import LabkitError
 from .labs import all_labs, find_lab, lab_list_text
 
@@ -55,6 +55,48 @@ def cmd_status(args) -> int:
     return 0
 
 
+def cmd_service(args) -> int:
+    """Stop, kill or start one of a running lab's services, in whichever runtime it runs."""
+    import time
+
+    from . import state
+
+    lab = find_lab(args.lab)
+    record = state.load(lab.number)
+    if not record:
+        raise LabkitError(f"{lab} is not running. Start it with: make lab-{lab.number}")
+    runtime = runtimes.named(record["runtime"])
+    if args.action == "start":
+        runtime.start_service(record, args.service, time.monotonic() + 60)
+    else:
+        runtime.stop_service(record, args.service, kill=args.action == "kill")
+    print(f"lab {lab.number}: {args.service} {dict(stop='stopped', kill='killed', start='started')[args.action]}")
+    return 0
+
+
+def cmd_doctor(args) -> int:
+    from . import doctor
+
+    return doctor.report()
+
+
+def cmd_images(args) -> int:
+    from pathlib import Path
+
+    from . import images
+
+    if args.action == "build":
+        print("Building every image the labs need ...")
+        print("Ready: " + ", ".join(images.build_all()))
+    elif args.action == "save":
+        images.save(Path(args.file))
+        print(f"Saved. On a machine without internet: make images-load FILE={args.file}")
+    else:
+        images.load(Path(args.file))
+        print("Loaded. The labs start from these images, with no registry.")
+    return 0
+
+
 def cmd_list(args) -> int:
     print(lab_list_text(all_labs()))
     return 0
@@ -70,11 +112,14 @@ def cmd_check(args) -> int:
     lab = find_lab(args.lab)
     services = compose.load_services(lab.compose_file, os.environ)
     backends = compose.services_with_role(services, "backend")
-    env = {**compose.haproxy_service(services, lab.compose_file).environment, "BIND_ADDR": "127.0.0.1"}
+    env = runtimes.named("local").haproxy_environment(
+        compose.haproxy_service(services, lab.compose_file).environment, lab)
     mapped = haproxy.map_server_addresses(lab.config.read_text(), {s.name: "127.0.0.1:1" for s in backends})
     with tempfile.TemporaryDirectory() as folder:
         config = Path(folder) / "haproxy.cfg"
         config.write_text(mapped)
+        if lab.manifest.get("tls"):  # HAProxy reads the certificate while checking
+            env["TLS_DIR"] = str(tls.make_certificate(Path(folder) / "tls"))
         said = haproxy.check_config(haproxy.find_binary(), config, env, shown_as=lab.config)
     warnings = [line for line in said.splitlines() if "WARNING" in line or "ALERT" in line]
     print("\n".join(warnings + [f"{paths.shown(lab.config)}: HAProxy accepts it"
@@ -106,7 +151,20 @@ def parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true")
     status.set_defaults(func=cmd_status)
 
+    service = sub.add_parser("service", help="stop, kill or start one service of a running lab")
+    service.add_argument("lab")
+    service.add_argument("service", help="a service of the lab's compose.yaml, e.g. app2")
+    service.add_argument("action", choices=["stop", "kill", "start"])
+    service.set_defaults(func=cmd_service)
+
+    images = sub.add_parser("images", help="build the labs' images, or save/load them for a room without internet")
+    images.add_argument("action", choices=["build", "save", "load"])
+    images.add_argument("file", nargs="?", help="the archive, for save and load")
+    images.set_defaults(func=cmd_images)
+
     sub.add_parser("list", help="the labs").set_defaults(func=cmd_list)
+    sub.add_parser("doctor", help="what this machine has for each runtime, and how to get the rest"
+                   ).set_defaults(func=cmd_doctor)
 
     check = sub.add_parser("check", help="ask the haproxy binary whether a lab's config is valid")
     check.add_argument("lab")
@@ -116,6 +174,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
+    if getattr(args, "action", None) in ("save", "load") and not getattr(args, "file", None):
+        parser().error(f"images {args.action} needs a FILE")
     signal.signal(signal.SIGTERM, interrupt)
     signal.signal(signal.SIGHUP, interrupt)
     try:

@@ -41,19 +41,20 @@ class Answer:
     seconds: float = 0.0
 
 
-def ask(http: requests.Session, url: str, **kwargs) -> Answer:
+def ask(http: requests.Session, url: str, method: str = "GET", **kwargs) -> Answer:
     began = time.monotonic()
     try:
-        response = http.get(url, timeout=kwargs.pop("timeout", 60), **kwargs)
+        response = http.request(method, url, timeout=kwargs.pop("timeout", 60), **kwargs)
     except requests.RequestException as error:
         raise LabkitError(f"no answer from {url}: {error}") from None
     return Answer(response.status_code, response.headers.get("X-Backend"), time.monotonic() - began)
 
 
-def answers_in_turn(url: str, count: int, source: str | None = None) -> list[Answer]:
+def answers_in_turn(url: str, count: int, source: str | None = None, method: str = "GET",
+                    headers: dict | None = None) -> list[Answer]:
     """`count` requests one after another on one keep-alive connection."""
     with session(source) as http:
-        return [ask(http, url) for _ in range(count)]
+        return [ask(http, url, method, headers=headers) for _ in range(count)]
 
 
 def answers_staggered(url: str, count: int, interval: float) -> list[Answer]:
@@ -76,6 +77,59 @@ def answers_staggered(url: str, count: int, interval: float) -> list[Answer]:
     if None in results:
         raise LabkitError(f"{results.count(None)} of {count} requests to {url} got no answer")
     return results
+
+
+class Traffic:
+    """Requests that keep coming, one every `interval` seconds on a connection of its own,
+    from when the `with` block starts until it ends; each answer is kept with the time it
+    was sent. A request that gets no HTTP answer at all counts as status 0."""
+
+    def __init__(self, url: str, interval: float, timeout: float = 60):
+        self.url, self.interval, self.timeout = url, interval, timeout
+        self.sent: list[tuple[float, Answer]] = []
+        self.began = 0.0
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        """Seconds since the traffic began."""
+        return time.monotonic() - self.began
+
+    def _one(self, sent_at: float):
+        with session() as http:
+            try:
+                answer = ask(http, self.url, timeout=self.timeout)
+            except LabkitError:
+                answer = Answer(0, None)
+        with self._lock:
+            self.sent.append((sent_at, answer))
+
+    def _schedule(self):
+        i = 0
+        while not self._stop.is_set():
+            thread = threading.Thread(target=self._one, args=(self.now(),))
+            thread.start()
+            self._threads.append(thread)
+            i += 1
+            self._stop.wait(max(0.0, i * self.interval - self.now()))
+
+    def __enter__(self):
+        self.began = time.monotonic()
+        self._scheduler = threading.Thread(target=self._schedule)
+        self._scheduler.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._scheduler.join()
+        for thread in self._threads:
+            thread.join()
+        self.sent.sort(key=lambda pair: pair[0])
+        return False
+
+    def between(self, start: float, end: float) -> list[Answer]:
+        return [answer for sent_at, answer in self.sent if start <= sent_at < end]
 
 
 def answers_concurrently(url: str, count: int, clients: int) -> list[Answer]:

@@ -5,16 +5,23 @@ own; otherwise the lab gets the default: requests one after another, counted by 
 client and by HAProxy, beside the share the config's weights promise.
 """
 
+import re
 from collections import Counter
 
 from . import haproxy, stats
 from .client import answers_in_turn, count_backends
 
 
+# 10, 33.3%, 0.7 s, 103 ms, 26 (26), or - for none
+NUMBER = re.compile(r"-|\d+(\.\d+)?( ?%| s| ms)?( \(\d+\))?")
+
+
 def table(header: list[str], rows: list[list]) -> str:
+    """Columns of numbers right-aligned, columns of words left-aligned."""
     cells = [header] + [[str(c) for c in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
+    numeric = [bool(rows) and all(NUMBER.fullmatch(str(row[i])) for row in rows) for i in range(len(header))]
+    lines = ["  ".join((c.rjust(w) if numeric[i] else c.ljust(w)) for i, (c, w) in enumerate(zip(row, widths))).rstrip()
              for row in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)

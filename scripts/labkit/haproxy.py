@@ -22,11 +22,22 @@ SECTION_KEYWORDS = {"global", "defaults", "frontend", "backend", "listen", "reso
 
 
 def find_binary() -> str:
-    # Debian installs it in /usr/sbin, which is not on a normal user's PATH.
-    found = shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin:/usr/local/sbin")
-    if not found:
-        raise LabkitError(HOW_TO_GET_HAPROXY)
-    return found
+    """The haproxy on PATH, or the one LABKIT_HAPROXY names (another build, say)."""
+    explicit = os.environ.get("LABKIT_HAPROXY")
+    if explicit:
+        if not os.access(explicit, os.X_OK):
+            raise LabkitError(f"LABKIT_HAPROXY names {explicit}, which is not an executable file.")
+        return explicit
+    found = shutil.which("haproxy")
+    if found:
+        return found
+    for folder in ("/usr/sbin", "/usr/local/sbin"):
+        # Debian installs it in /usr/sbin, which is not on a normal user's PATH; the
+        # Makefile adds it, a command typed by hand may not.
+        if os.access(f"{folder}/haproxy", os.X_OK):
+            raise LabkitError(f"haproxy is installed in {folder}, which is not on your PATH.\n"
+                              f"Use the make targets (they add it), or: export PATH=\"$PATH:{folder}\"")
+    raise LabkitError(HOW_TO_GET_HAPROXY)
 
 
 def words(line: str, env: Mapping[str, str] | None = None) -> list[str]:

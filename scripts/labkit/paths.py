@@ -17,6 +17,11 @@ def run_dir(number: int) -> Path:
     return state_dir() / "run" / f"lab-{number:02d}"
 
 
+def tls_dir(number: int) -> Path:
+    """Where a lab's throwaway TLS certificate lives while it runs."""
+    return run_dir(number) / "tls"
+
+
 def shown(path) -> str:
     """A path as a learner would type it: relative to the checkout when inside it."""
     path = Path(path)

@@ -2,11 +2,12 @@
 
 import errno
 import os
+import shutil
 import socket
 import time
 from dataclasses import dataclass
 
-from . import compose, haproxy, runtimes, state, stats
+from . import compose, haproxy, paths, runtimes, state, stats, tls
 from .errors import LabkitError
 from .labs import Lab, find_lab
 from .runtimes import docker as docker_runtime
@@ -21,6 +22,7 @@ class Plan:
     """What a lab is, read from its folder, for one runtime."""
 
     lab: Lab
+    kit_env: dict  # what the kit adds to the environment Docker Compose reads
     services: dict
     ports: list  # compose.Setting: the *_PORT settings of the haproxy service
     haproxy_env: dict
@@ -29,11 +31,13 @@ class Plan:
 
 
 def plan(lab: Lab, runtime) -> Plan:
-    services = compose.load_services(lab.compose_file, os.environ)
+    # Docker Compose mounts the lab's certificate from here (labs with tls = true).
+    kit_env = {"LABKIT_TLS_DIR": str(paths.tls_dir(lab.number))}
+    services = compose.load_services(lab.compose_file, {**os.environ, **kit_env})
     haproxy_service = compose.haproxy_service(services, lab.compose_file)
-    env = runtime.haproxy_environment(haproxy_service.environment)
+    env = runtime.haproxy_environment(haproxy_service.environment, lab)
     frontends, stats_url = haproxy.listeners(lab.config.read_text(), env)
-    return Plan(lab, services, haproxy_service.ports, env, frontends, stats_url)
+    return Plan(lab, kit_env, services, haproxy_service.ports, env, frontends, stats_url)
 
 
 def port_in_use(port: int) -> bool:
@@ -98,6 +102,11 @@ def up(lab: Lab, requested_runtime: str | None = None, say=print) -> tuple[dict,
     try:
         say(f"Starting {lab} with the {runtime.name} runtime ...")
         began = time.monotonic()
+        run_dir = paths.run_dir(lab.number)
+        shutil.rmtree(run_dir, ignore_errors=True)
+        run_dir.mkdir(parents=True)
+        if lab.manifest.get("tls"):
+            tls.make_certificate(paths.tls_dir(lab.number))
         runtime.start(the_plan, record, time.monotonic() + START_TIMEOUT[runtime.name], say)
         wait_until_checked(record["stats"], time.monotonic() + CHECK_TIMEOUT)
         say(f"  up and healthy in {time.monotonic() - began:.1f}s")
@@ -126,6 +135,7 @@ def wait_until_checked(stats_url: str | None, deadline: float) -> None:
 
 def stop(record: dict) -> None:
     runtimes.named(record["runtime"]).stop(record)
+    shutil.rmtree(paths.tls_dir(record["lab"]), ignore_errors=True)  # the throwaway key goes too
     state.remove(record["lab"])
 
 
@@ -137,6 +147,7 @@ def leftovers() -> list[str]:
     """Everything of the kit that still exists: state files, marked processes,
     containers, networks and volumes of a labkit-lab* compose project."""
     found = [f"state file of lab {r['lab']}" for r in state.load_all()]
+    found += [f"TLS key {paths.shown(key)}" for key in paths.state_dir().glob("run/*/tls/*.pem")]
     found += [f"process {p.pid} ({p.name()})" for p in local_runtime.marked_processes()]
     if docker_runtime.engine_answers():
         found += [docker_runtime.describe(r) for r in docker_runtime.kit_resources(docker_runtime.client())]
@@ -147,15 +158,20 @@ def down_all(say=print) -> None:
     for record in state.load_all():
         say(f"Stopping lab {record['lab']} ({record['runtime']}) ...")
         stop(record)
-    # A safety net for what no state file names any more (a deleted .labkit/, say).
+    # A safety net for what no state file names any more (a lost state file, say).
+    for tls_dir in paths.state_dir().glob("run/*/tls"):
+        shutil.rmtree(tls_dir, ignore_errors=True)
     strays = local_runtime.marked_processes()
     if strays:
         say(f"Stopping {len(strays)} stray process(es) of the kit ...")
         local_runtime.stop_processes(strays)
     if docker_runtime.engine_answers():
-        for resource in docker_runtime.kit_resources(docker_runtime.client()):
+        engine = docker_runtime.client()
+        for resource in docker_runtime.kit_resources(engine):
             say(f"Removing stray {docker_runtime.describe(resource)} ...")
             docker_runtime.remove(resource)
+        for note in docker_runtime.remove_empty_networks(engine):
+            say(note)
 
 
 def down(number: int | str | None = None, say=print) -> None:

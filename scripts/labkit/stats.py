@@ -56,3 +56,11 @@ def wait_for_status(stats_url: str, wanted: dict[tuple[str, str], str], timeout:
         if time.monotonic() - began > timeout:
             raise LabkitError(f"HAProxy did not report {wanted} within {timeout:g} s; it says {status}")
         time.sleep(0.1)
+
+
+def frontend_counter(stats_url: str, frontend: str, field: str) -> int:
+    """A frontend's own counter, e.g. field="dreq" (requests denied by its rules)."""
+    for r in rows(stats_url):
+        if r["pxname"] == frontend and r["svname"] == "FRONTEND":
+            return int(r[field] or 0)
+    raise LabkitError(f"HAProxy's stats have no frontend {frontend!r}")

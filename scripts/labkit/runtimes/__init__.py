@@ -1,13 +1,15 @@
 """Two runtimes behind one interface:
 
     require()                     raise, saying how to get it, when it cannot run here
-    haproxy_environment(env)      the haproxy service's environment for this runtime
+    haproxy_environment(env, lab) the haproxy service's environment for this runtime
     start(plan, record, deadline) returns once every service passes its health check
     alive(record), stop(record)
     stop_service(record, name, kill=False), start_service(record, name, deadline)
-    clients(record, count)        a context of clients with distinct source addresses
+    clients(record, count, hosts) a context of clients with distinct source addresses
+    service_host(record, name)    testinfra host and pid of one service
     haproxy_host(record)          testinfra host, pid, config path, `haproxy -c` command
     haproxy_log(record)           what HAProxy has printed so far
+    diagnostics(record)           the state and logs of every service, for a failed test
 """
 
 from concurrent.futures import ThreadPoolExecutor

@@ -1,6 +1,7 @@
 """The Docker runtime: the lab's compose.yaml under Docker Compose, v2 or v1."""
 
 import ipaddress
+import json
 import os
 import shutil
 import subprocess
@@ -8,13 +9,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from .. import images, paths, state
+from ..images import BACKEND_IMAGE
 from ..client import Answer
 from ..errors import LabkitError
 
 PROJECT_LABEL = "com.docker.compose.project"
 PROJECT_PREFIX = "labkit-lab"
-# The image backends/compose.service.yaml builds; client containers reuse it.
-BACKEND_IMAGE = "labkit/backend:1"
 
 NO_ENGINE = """\
 No Docker engine answers here ({reason}).
@@ -55,12 +55,15 @@ def compose_command() -> list[str]:
 
 
 def run_compose(record: dict, arguments: list[str], log_path, env=None) -> subprocess.CompletedProcess:
+    """Docker Compose on the lab's file, with the variables the kit adds (it interpolates
+    the whole file even to take the lab down)."""
     command = [*record["compose"], "-p", record["project"], "-f", record["compose_file"], *arguments]
+    env = {**os.environ, **record.get("compose_env", {}), **(env or {})}
     with open(log_path, "a") as log:
         log.write(f"$ {' '.join(command)}\n")
         log.flush()
         process = subprocess.Popen(
-            command, env=env or os.environ, stdin=subprocess.DEVNULL, stdout=log,
+            command, env=env, stdin=subprocess.DEVNULL, stdout=log,
             stderr=subprocess.STDOUT, start_new_session=True,
         )
         try:
@@ -84,18 +87,42 @@ def project_containers(engine, project: str):
     return engine.containers.list(all=True, filters={"label": f"{PROJECT_LABEL}={project}"})
 
 
+STUCK_NETWORK = (
+    "Docker refuses to delete network {name} although nothing uses it: a known fault of the\n"
+    "engine (https://github.com/moby/moby/issues/42119). It holds no container and no port, and\n"
+    "the labs still run; restarting Docker clears it.")
+
+
+def stuck_file():
+    return paths.state_dir() / "stuck-networks.json"
+
+
+def stuck_network_ids() -> set[str]:
+    try:
+        return set(json.loads(stuck_file().read_text()))
+    except (OSError, ValueError):
+        return set()
+
+
+def is_stuck(resource) -> bool:
+    """A network the engine refused to delete although no container is attached to it."""
+    return (type(resource).__name__ == "Network" and resource.id in stuck_network_ids()
+            and not (resource.attrs.get("Containers") or {}))
+
+
 def labels(resource) -> dict:
     return resource.attrs.get("Labels") or resource.attrs.get("Config", {}).get("Labels") or {}
 
 
-def kit_resources(engine) -> list:
-    """Every container, network and volume of any kit lab, found by the compose project label."""
+def kit_resources(engine, include_stuck: bool = False) -> list:
+    """Every container, network and volume of any kit lab, found by the compose project
+    label; without the networks the engine refused to delete while empty, unless asked."""
     found = []
     for kind in (engine.containers.list(all=True, filters={"label": PROJECT_LABEL}),
                  engine.networks.list(filters={"label": PROJECT_LABEL}),
                  engine.volumes.list(filters={"label": PROJECT_LABEL})):
         found += [r for r in kind if labels(r).get(PROJECT_LABEL, "").startswith(PROJECT_PREFIX)]
-    return found
+    return [r for r in found if include_stuck or not is_stuck(r)]
 
 
 def describe(resource) -> str:
@@ -103,7 +130,9 @@ def describe(resource) -> str:
     return f"{kind} {resource.name}"
 
 
-def remove(resource) -> None:
+def remove(resource) -> bool:
+    """Remove a container, network or volume; False for an empty network the engine refuses
+    to delete (it is then remembered as stuck, and reported, not counted as left behind)."""
     import docker
 
     try:
@@ -111,8 +140,30 @@ def remove(resource) -> None:
             resource.remove(force=True, v=True)
         else:
             resource.remove()
+        return True
     except docker.errors.NotFound:
-        pass
+        return True
+    except docker.errors.APIError as error:
+        if type(resource).__name__ != "Network" or "active endpoints" not in str(error):
+            raise
+        resource.reload()
+        if resource.attrs.get("Containers"):
+            raise
+        paths.state_dir().mkdir(parents=True, exist_ok=True)
+        stuck_file().write_text(json.dumps(sorted(stuck_network_ids() | {resource.id})))
+        return False
+
+
+def remove_empty_networks(engine) -> list[str]:
+    """Remove every kit network no container uses (what a crashed run left); return the
+    notes for those the engine refuses to delete."""
+    notes = []
+    for network in engine.networks.list(filters={"label": PROJECT_LABEL}):
+        network.reload()
+        if labels(network).get(PROJECT_LABEL, "").startswith(PROJECT_PREFIX) and not network.attrs.get("Containers"):
+            if not remove(network):
+                notes.append(STUCK_NETWORK.format(name=network.name))
+    return notes
 
 
 class DockerRuntime:
@@ -122,17 +173,16 @@ class DockerRuntime:
         client()
         compose_command()
 
-    def haproxy_environment(self, environment: dict[str, str]) -> dict[str, str]:
+    def haproxy_environment(self, environment: dict[str, str], lab) -> dict[str, str]:
         return environment
 
     def start(self, plan, record: dict, deadline: float, say=print) -> None:
         engine = client()
-        record.update(project=plan.lab.project, compose_file=str(plan.lab.compose_file), compose=compose_command())
+        record.update(project=plan.lab.project, compose_file=str(plan.lab.compose_file),
+                      compose=compose_command(), compose_env=plan.kit_env)
         state.save(record)
         run_dir = paths.run_dir(plan.lab.number)
-        shutil.rmtree(run_dir, ignore_errors=True)
-        run_dir.mkdir(parents=True)
-        env = {**os.environ, **images.base_image_environment(engine, say)}
+        env = images.base_image_environment(engine, say)
         log = run_dir / "compose.log"
         say(f"  docker compose up --build (the first run builds the images; log: {paths.shown(log)})")
         wait = ["--wait"] if record["compose"] == ["docker", "compose"] else []
@@ -184,7 +234,7 @@ class DockerRuntime:
             engine = client()
         except LabkitError:
             return
-        for resource in kit_resources(engine):
+        for resource in kit_resources(engine, include_stuck=True):
             if labels(resource).get(PROJECT_LABEL) == record["project"]:
                 remove(resource)
 
@@ -207,32 +257,43 @@ class DockerRuntime:
         self.container(record, service).start()
         self.wait_healthy(client(), record, deadline, service=service)
 
+    def diagnostics(self, record: dict) -> str:
+        """`docker compose ps` and the end of `docker compose logs`, for a failed test's report."""
+        parts = []
+        for arguments in (["ps"], ["logs", "--no-color", "--tail", "40"]):
+            command = [*record["compose"], "-p", record["project"], "-f", record["compose_file"], *arguments]
+            result = subprocess.run(command, capture_output=True, text=True,
+                                    env={**os.environ, **record.get("compose_env", {})})
+            parts.append(f"$ {' '.join(command)}\n{result.stdout}{result.stderr}")
+        return "\n".join(parts)
+
     def haproxy_log(self, record: dict) -> str:
         return self.container(record, "haproxy").logs().decode(errors="replace")
 
-    def clients(self, record: dict, count: int) -> "DockerClients":
-        return DockerClients(record, count)
+    def clients(self, record: dict, count: int = 0, hosts: list[int] | None = None) -> "DockerClients":
+        return DockerClients(record, hosts or list(range(10, 10 + count)))
+
+    def service_host(self, record: dict, service: str):
+        """(testinfra host, the service's pid there): its container, where it is PID 1."""
+        import testinfra
+
+        return testinfra.get_host(f"docker://{self.container(record, service).id}"), 1
 
     def haproxy_host(self, record: dict):
         """(testinfra host, haproxy's pid there, the config it runs, the `haproxy -c` command for it)."""
-        import testinfra
-
-        engine = client()
-        haproxy = [c for c in project_containers(engine, record["project"])
-                   if c.labels.get("labkit.role") == "haproxy"][0]
         config = "/usr/local/etc/haproxy/haproxy.cfg"
-        return testinfra.get_host(f"docker://{haproxy.id}"), 1, config, f"haproxy -c -f {config}"
+        return (*self.service_host(record, "haproxy"), config, f"haproxy -c -f {config}")
 
 
 class DockerClients:
     """Clients with their own addresses: one small container each on the lab's network,
     made from the backend image (it carries backends/client.py). Where the lab's network
-    has a fixed subnet, client i gets its .(10 + i) address, as the local runtime's client
-    i leaves from 127.0.N.(10 + i); otherwise Docker picks. They carry the lab's compose
-    project label, so `make down` and the sweeps remove them with the lab."""
+    has a fixed subnet, the client for host h gets address h of it, as the local runtime's
+    leaves from 127.0.N.h; otherwise Docker picks. They carry the lab's compose project
+    label, so `make down` and the sweeps remove them with the lab."""
 
-    def __init__(self, record: dict, count: int):
-        self.record, self.count = record, count
+    def __init__(self, record: dict, hosts: list[int]):
+        self.record, self.hosts = record, hosts
         self.containers, self.addresses = {}, []
 
     def __enter__(self):
@@ -243,7 +304,7 @@ class DockerClients:
             raise LabkitError(f"lab {self.record['lab']} has no network to put clients on")
         network = networks[0]
         subnets = [c["Subnet"] for c in (network.attrs.get("IPAM") or {}).get("Config") or [] if "Subnet" in c]
-        fixed = [str(ipaddress.ip_network(subnets[0])[10 + i]) for i in range(self.count)] if subnets else []
+        fixed = [str(ipaddress.ip_network(subnets[0])[h]) for h in self.hosts] if subnets else []
 
         def run(i):
             endpoint = engine.api.create_endpoint_config(ipv4_address=fixed[i]) if fixed else None
@@ -262,7 +323,7 @@ class DockerClients:
 
         try:
             with ThreadPoolExecutor(8) as pool:
-                for container, address in pool.map(run, range(self.count)):
+                for container, address in pool.map(run, range(len(self.hosts))):
                     self.containers[address] = container
                     self.addresses.append(address)
         except BaseException:
@@ -271,16 +332,22 @@ class DockerClients:
         return self
 
     def __exit__(self, *exc):
+        # Stopped together, removed one at a time: the engine keeps a count of each
+        # network's endpoints, and the kit once found it wrong after many parallel removals.
         with ThreadPoolExecutor(8) as pool:
-            list(pool.map(lambda c: c.remove(force=True), self.containers.values()))
+            list(pool.map(lambda c: c.kill(), self.containers.values()))
+        for container in self.containers.values():
+            container.remove(force=True)
         self.containers.clear()
         return False
 
-    def answers(self, address: str, frontend: str, path: str = "/", count: int = 1) -> list[Answer]:
+    def answers(self, address: str, frontend: str, path: str = "/", count: int = 1,
+                method: str = "GET", headers: dict | None = None) -> list[Answer]:
         # Inside the network HAProxy is the `haproxy` service, on the same port as outside.
         port = self.record["frontends"][frontend].rsplit(":", 1)[1]
+        header_args = [arg for name, value in (headers or {}).items() for arg in ("--header", f"{name}: {value}")]
         result = self.containers[address].exec_run(
-            ["python3", "/app/client.py", f"http://haproxy:{port}{path}", str(count)])
+            ["python3", "/app/client.py", f"http://haproxy:{port}{path}", str(count), "--method", method, *header_args])
         if result.exit_code != 0:
             raise LabkitError(f"client {address} failed: {result.output.decode(errors='replace')[-500:]}")
         answers = []

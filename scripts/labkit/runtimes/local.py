@@ -5,7 +5,6 @@ server: `app1:8000` (a container's name in Docker) becomes the local port app1 g
 """
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -125,8 +124,13 @@ class LocalRuntime:
     def require(self) -> None:
         haproxy.find_binary()
 
-    def haproxy_environment(self, environment: dict[str, str]) -> dict[str, str]:
-        return {**environment, "BIND_ADDR": os.environ.get("LABKIT_BIND_ADDR", "127.0.0.1")}
+    def haproxy_environment(self, environment: dict[str, str], lab) -> dict[str, str]:
+        """The haproxy service's environment with what differs outside a container: the
+        address to bind, and where the lab's certificate is (Docker mounts it elsewhere)."""
+        local = {"BIND_ADDR": os.environ.get("LABKIT_BIND_ADDR", "127.0.0.1")}
+        if "TLS_DIR" in environment:
+            local["TLS_DIR"] = str(paths.tls_dir(lab.number))
+        return {**environment, **local}
 
     def start(self, plan, record: dict, deadline: float, say=print) -> None:
         """Backends first; HAProxy once they all answer, as compose's depends_on does.
@@ -135,8 +139,6 @@ class LocalRuntime:
         binary = haproxy.find_binary()
         number = plan.lab.number
         run_dir = paths.run_dir(number)
-        shutil.rmtree(run_dir, ignore_errors=True)
-        run_dir.mkdir(parents=True)
 
         backends = services_with_role(plan.services, "backend")
         ports = {service.name: free_port() for service in backends}
@@ -174,7 +176,12 @@ class LocalRuntime:
     def stop(self, record: dict) -> None:
         # HAProxy first, so it does not report its backends going down one by one.
         infos = list(reversed(record.get("processes", {}).values()))
-        stop_processes([p for p in map(running_process, infos) if p])
+        recorded = [p for p in map(running_process, infos) if p]
+        # And any process of this lab the record missed: a Ctrl-C can land between
+        # starting a process and writing it down. The mark says it is ours.
+        known = {p.pid for p in recorded}
+        unrecorded = [p for p in marked_processes(record["lab"]) if p.pid not in known]
+        stop_processes(recorded + unrecorded)
 
     def stop_service(self, record: dict, service: str, kill: bool = False) -> None:
         """Stop one backend: SIGTERM, or SIGKILL with kill=True (a crash, not a shutdown)."""
@@ -191,45 +198,59 @@ class LocalRuntime:
             state.save(record)
         wait_healthy({service: info}, deadline)
 
+    def diagnostics(self, record: dict) -> str:
+        """Each process: running or not, and the end of its log, for a failed test's report."""
+        parts = []
+        for name, info in record.get("processes", {}).items():
+            state = "running" if running_process(info) else "NOT RUNNING"
+            parts.append(f"--- {name} (pid {info['pid']}, {state}): {paths.shown(info['log'])}\n{tail(info['log'], 40)}")
+        return "\n".join(parts)
+
     def haproxy_log(self, record: dict) -> str:
         return Path(record["processes"]["haproxy"]["log"]).read_text(errors="replace")
 
-    def clients(self, record: dict, count: int) -> "LocalClients":
-        return LocalClients(record, count)
+    def clients(self, record: dict, count: int = 0, hosts: list[int] | None = None) -> "LocalClients":
+        return LocalClients(record, hosts or list(range(10, 10 + count)))
+
+    def service_host(self, record: dict, service: str):
+        """(testinfra host, the service's pid there): this machine, the recorded process."""
+        import testinfra
+
+        return testinfra.get_host("local://"), record["processes"][service]["pid"]
 
     def haproxy_host(self, record: dict):
         """(testinfra host, haproxy's pid there, the config it runs, the `haproxy -c` command for it)."""
         import shlex
 
-        import testinfra
-
         env = " ".join(shlex.quote(f"{k}={v}") for k, v in record["haproxy_env"].items())
         check = f"env {env} {shlex.quote(record['haproxy_binary'])} -c -f {shlex.quote(record['config'])}"
-        return testinfra.get_host("local://"), record["processes"]["haproxy"]["pid"], record["config"], check
+        return (*self.service_host(record, "haproxy"), record["config"], check)
 
 
-def marked_processes() -> list[psutil.Process]:
-    """Processes carrying this checkout's mark, whatever the state files say."""
+def marked_processes(number: int | None = None) -> list[psutil.Process]:
+    """Processes carrying this checkout's mark (of one lab, or of any), whatever the state
+    files say."""
     prefix = f"{paths.state_dir()}#"
     found = []
     for process in psutil.process_iter():
         try:
-            if process.environ().get(MARK, "").startswith(prefix):
-                found.append(process)
+            value = process.environ().get(MARK, "")
         except psutil.Error:
             continue
+        if (value == mark(number)) if number is not None else value.startswith(prefix):
+            found.append(process)
     return found
 
 
 class LocalClients:
     """Clients with their own source addresses: on Linux every 127.x.y.z is the local
-    machine, so lab N's clients leave from 127.0.N.10, 127.0.N.11, ..."""
+    machine, so lab N's client for host h leaves from 127.0.N.h (10, 11, ... by default)."""
 
-    def __init__(self, record: dict, count: int):
-        if count > 200:
-            raise LabkitError("at most 200 local clients per lab")
+    def __init__(self, record: dict, hosts: list[int]):
+        if not all(1 <= h <= 254 for h in hosts):
+            raise LabkitError(f"client hosts must be 1 to 254: {hosts}")
         self.frontends = record["frontends"]
-        self.addresses = [f"127.0.{record['lab']}.{10 + i}" for i in range(count)]
+        self.addresses = [f"127.0.{record['lab']}.{h}" for h in hosts]
 
     def __enter__(self):
         return self
@@ -237,9 +258,10 @@ class LocalClients:
     def __exit__(self, *exc):
         return False
 
-    def answers(self, address: str, frontend: str, path: str = "/", count: int = 1):
+    def answers(self, address: str, frontend: str, path: str = "/", count: int = 1,
+                method: str = "GET", headers: dict | None = None):
         try:
-            return answers_in_turn(self.frontends[frontend] + path, count, source=address)
+            return answers_in_turn(self.frontends[frontend] + path, count, address, method, headers)
         except LabkitError as error:
             raise LabkitError(f"{error}\n(clients leave from loopback addresses like {address}; "
                               "Linux has them all, other systems need an alias per address)") from None
