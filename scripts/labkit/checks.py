@@ -1,13 +1,31 @@
 """Checks every lab's suite runs: a lab's test file imports them, and pytest runs them there
 with that lab's `lab` fixture, in each runtime.
 
-    from labkit.checks import (test_haproxy_accepts_its_config,  # noqa: F401
-                               test_haproxy_listens_where_the_lab_says, test_haproxy_runs_the_labs_config,
-                               test_haproxy_started_without_warnings)
+    from labkit.checks import *  # noqa: F401,F403
 
 They look inside HAProxy's host with pytest-testinfra: this machine for the local runtime,
 the haproxy container for Docker.
 """
+
+
+import os
+
+from . import compose
+
+__all__ = ["test_haproxy_runs_the_labs_config", "test_haproxy_runs_without_root",
+           "test_haproxy_listens_where_the_lab_says", "test_haproxy_accepts_its_config",
+           "test_haproxy_started_without_warnings", "test_backends_run_with_the_labs_environment"]
+
+
+def process_status(host, pid) -> dict[str, str]:
+    """/proc/PID/status as a dict: the official and Debian-made images have no ps."""
+    lines = host.file(f"/proc/{pid}/status").content_string.splitlines()
+    return dict(line.split(":\t", 1) for line in lines if ":\t" in line)
+
+
+def process_environment(host, pid) -> dict[str, str]:
+    raw = host.run(f"cat /proc/{pid}/environ").stdout
+    return dict(item.split("=", 1) for item in raw.split("\0") if "=" in item)
 
 
 def listening_tcp(host) -> set[tuple[str, int]]:
@@ -25,8 +43,7 @@ def listening_tcp(host) -> set[tuple[str, int]]:
 
 def test_haproxy_runs_the_labs_config(lab):
     host, pid, config, _ = lab.haproxy()
-    status = host.file(f"/proc/{pid}/status").content_string
-    assert "Name:\thaproxy" in status
+    assert process_status(host, pid)["Name"] == "haproxy"
     command_line = host.file(f"/proc/{pid}/cmdline").content_string.split("\0")
     assert command_line[command_line.index("-f") + 1] == config
 
@@ -50,3 +67,27 @@ def test_haproxy_started_without_warnings(lab):
     would rightly ask what each one means."""
     complaints = [line for line in lab.haproxy_log().splitlines() if "[WARNING]" in line or "[ALERT]" in line]
     assert not complaints, complaints
+
+
+def test_haproxy_runs_without_root(lab):
+    """In its container HAProxy runs as a user of its own; on your machine, as you: the kit
+    never asks for more than it needs."""
+    host, pid, _, _ = lab.haproxy()
+    real, effective, *_ = process_status(host, pid)["Uid"].split()
+    if lab.runtime == "docker":
+        assert real != "0" and effective != "0", "haproxy runs as root in its container"
+    else:
+        assert int(effective) == os.geteuid(), "haproxy runs as another user than the kit"
+
+
+def test_backends_run_with_the_labs_environment(lab):
+    """Each backend runs the one backend app, with the environment the lab's compose file
+    gives it (the local runtime changes only where it listens)."""
+    services = compose.load_services(lab.lab.compose_file, os.environ)
+    for service in compose.services_with_role(services, "backend"):
+        host, pid = lab.service_host(service.name)
+        env = process_environment(host, pid)
+        given = {k: v for k, v in service.environment.items() if not (lab.runtime == "local" and k == "PORT")}
+        assert {k: env.get(k) for k in given} == given, service.name
+        command_line = host.file(f"/proc/{pid}/cmdline").content_string.split("\0")
+        assert command_line[1].endswith("app.py"), command_line

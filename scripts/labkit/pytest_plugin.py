@@ -43,6 +43,10 @@ def pytest_configure(config):
 
 def pytest_sessionstart(session):
     session.config.labkit_runtimes = selected_runtimes(session.config)
+    if "docker" in session.config.labkit_runtimes:
+        # Networks no container uses are what a crashed earlier run left: clear them.
+        for note in docker_runtime.remove_empty_networks(docker_runtime.client()):
+            session.config.pluginmanager.get_plugin("terminalreporter").write_line(note, yellow=True)
     running = runner.leftovers()
     if running:
         pytest.exit("The kit has something running, and the tests need its ports:\n  "
@@ -58,9 +62,28 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test that used a lab shows that lab's state and logs in its report: under
+    Docker, `docker compose ps` and `docker compose logs`."""
+    outcome = yield
+    report = outcome.get_result()
+    running_lab = item.funcargs.get("lab") if hasattr(item, "funcargs") else None
+    if report.failed and isinstance(running_lab, RunningLab):
+        try:
+            text = named(running_lab.runtime).diagnostics(running_lab.record)
+        except Exception as error:  # the report must not hide the failure behind another
+            text = f"(could not collect the lab's logs: {error})"
+        report.sections.append((f"lab {running_lab.lab.number} ({running_lab.runtime}): state and logs", text))
+
+
 def pytest_generate_tests(metafunc):
     if "runtime" in metafunc.fixturenames:
         metafunc.parametrize("runtime", metafunc.config.labkit_runtimes, scope="module")
+    if "docker_engine" in metafunc.fixturenames:
+        # Tests of Docker alone run whenever Docker is among the runtimes asked for; with
+        # `--runtime auto` that is every machine where an engine answers.
+        metafunc.parametrize("docker_engine", ["docker"] if "docker" in metafunc.config.labkit_runtimes else [])
 
 
 class RunningLab:
@@ -86,9 +109,14 @@ class RunningLab:
     def start_service(self, service: str, timeout: float = 60) -> None:
         named(self.runtime).start_service(self.record, service, time.monotonic() + timeout)
 
-    def clients(self, count: int):
-        """A context of `count` clients with distinct source addresses."""
-        return named(self.runtime).clients(self.record, count)
+    def clients(self, count: int = 0, hosts: list[int] | None = None):
+        """A context of clients with distinct source addresses: `count` of them, or one per
+        host number in `hosts` (127.0.N.host locally, host of the lab's subnet in Docker)."""
+        return named(self.runtime).clients(self.record, count, hosts)
+
+    def service_host(self, service: str):
+        """(testinfra host, pid there) of one of the lab's services."""
+        return named(self.runtime).service_host(self.record, service)
 
     def haproxy(self):
         """(testinfra host, haproxy's pid there, its config's path there, `haproxy -c` command)."""
