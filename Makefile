@@ -1,6 +1,8 @@
 # The kit's commands. On a fresh clone the first one creates .venv and installs the kit.
 #   make lab-5            start lab 5, show who answers, leave it running
 #   make down             stop every lab the kit started
+#   make doctor           what this machine has for the labs, and how to get the rest
+#   make images-save FILE=x.tar.gz / images-load FILE=x.tar.gz   images for a room without internet
 #   make test             every test, in every runtime this machine has
 # RUNTIME=auto|docker|local picks where labs run (auto: Docker when an engine answers).
 
@@ -9,10 +11,12 @@ VENV    := .venv
 LABKIT  := $(VENV)/bin/labkit
 RUNTIME ?= auto
 export RUNTIME
+# Debian installs haproxy (and debootstrap) in /usr/sbin, off a normal user's PATH.
+export PATH := $(PATH):/usr/sbin:/usr/local/sbin
 # mkdocs-material's notice about its successor is not for learners building these docs.
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: help down status list test docs serve docs-outputs
+.PHONY: help down status list doctor images images-save images-load test docs serve docs-outputs
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -41,6 +45,21 @@ status: $(VENV)/.installed
 list: $(VENV)/.installed
 	@$(LABKIT) list
 
+# A workshop room without internet: build and save on a connected machine, load in the room.
+images: $(VENV)/.installed
+	@$(LABKIT) images build
+
+images-save: $(VENV)/.installed
+	@test -n "$(FILE)" || { echo "Say where: make images-save FILE=labkit-images.tar.gz"; exit 2; }
+	@$(LABKIT) images save "$(FILE)"
+
+images-load: $(VENV)/.installed
+	@test -n "$(FILE)" || { echo "Say which: make images-load FILE=labkit-images.tar.gz"; exit 2; }
+	@$(LABKIT) images load "$(FILE)"
+
+doctor: $(VENV)/.installed
+	@$(LABKIT) doctor
+
 test: $(VENV)/.installed
 	$(VENV)/bin/pytest --runtime $(RUNTIME)
 
@@ -52,4 +71,5 @@ serve: $(VENV)/.installed
 
 # The outputs the docs pages show, recorded from real runs of every lab (then commit them).
 docs-outputs: $(VENV)/.installed
-	$(VENV)/bin/pytest tests/test_lab_commands.py -k test_make_lab_shows --runtime local --update-outputs
+	$(VENV)/bin/pytest tests/test_lab_commands.py tests/test_workshop.py -k "test_make_lab_shows or test_doctor_tells_the_truth_here" \
+		--runtime local --update-outputs

@@ -86,11 +86,12 @@ def test_server_names_are_the_services_they_point_at(lab):
         assert server.name == host, server
 
 
-def test_client_containers_use_the_image_the_backend_template_builds():
-    from labkit.runtimes.docker import BACKEND_IMAGE
-
-    template = yaml.safe_load((paths.ROOT / "backends/compose.service.yaml").read_text())
-    assert template["services"]["backend"]["image"] == BACKEND_IMAGE
+def test_the_kit_names_the_images_the_templates_build():
+    """Client containers, `make images` and `make doctor` use these names."""
+    for folder, service, image in (("backends", "backend", images.BACKEND_IMAGE),
+                                   ("haproxy", "haproxy", images.HAPROXY_IMAGE)):
+        template = yaml.safe_load((paths.ROOT / folder / "compose.service.yaml").read_text())
+        assert template["services"][service]["image"] == image
 
 
 @pytest.mark.parametrize("lab", LABS, ids=lambda lab: lab.name)

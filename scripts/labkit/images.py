@@ -19,6 +19,11 @@ import docker
 from . import paths
 from .errors import LabkitError
 
+# The images backends/compose.service.yaml and haproxy/compose.service.yaml build.
+BACKEND_IMAGE = "labkit/backend:1"
+HAPROXY_IMAGE = "labkit/haproxy:1"
+KIT_IMAGES = [BACKEND_IMAGE, HAPROXY_IMAGE]
+
 DEBIAN_BASE = "labkit/debian-base:bookworm"
 DEBIAN_SUITE = "bookworm"
 # Debian's own packages give the backend app (python3, Flask, waitress) and HAProxy 2.6.
@@ -92,7 +97,7 @@ def build_debian_base(say=print) -> None:
             "Building it needs root (debootstrap): run `sudo make images`, or load a workshop\n"
             "archive with `make images-load FILE=...`, or connect to the internet once."
         )
-    debootstrap = shutil.which("debootstrap") or shutil.which("debootstrap", path="/usr/sbin")
+    debootstrap = shutil.which("debootstrap")
     if not debootstrap:
         raise LabkitError("Building the offline base image needs debootstrap: sudo apt-get install debootstrap")
     mirror = os.environ.get("LABKIT_DEBIAN_MIRROR", "http://deb.debian.org/debian")
@@ -139,3 +144,54 @@ def remove_rootfs(workdir: Path) -> None:
     for mount_point in sorted(inside, key=len, reverse=True):
         subprocess.run(["umount", "-l", mount_point], check=False)
     shutil.rmtree(workdir, ignore_errors=True)
+
+
+def build_all(say=print) -> list[str]:
+    """Build the kit's images (and their base) with Docker Compose, as the labs do; return
+    every image the labs need, bases included."""
+    from .labs import all_labs
+    from .runtimes import docker as docker_runtime
+
+    engine = docker_runtime.client()
+    base_env = base_image_environment(engine, say)
+    # Every lab's compose file builds the same two images; the first lab's will do.
+    lab = all_labs()[0]
+    record = {"compose": docker_runtime.compose_command(), "project": lab.project,
+              "compose_file": str(lab.compose_file), "compose_env": {"LABKIT_TLS_DIR": str(paths.run_dir(0))}}
+    paths.state_dir().mkdir(parents=True, exist_ok=True)
+    log = paths.state_dir() / "images.log"
+    say(f"  docker compose build (log: {paths.shown(log)})")
+    if docker_runtime.run_compose(record, ["build"], log, base_env).returncode != 0:
+        raise LabkitError(f"building the images failed; the end of {paths.shown(log)}:\n{docker_runtime.log_tail(log)}")
+    bases = sorted(set(base_env.values())) or official_images()
+    return KIT_IMAGES + bases
+
+
+def save(archive: Path, say=print) -> None:
+    """Every image the labs need, in one gzip'd archive that `docker load` reads."""
+    import gzip
+
+    names = build_all(say)
+    say(f"  docker save {' '.join(names)} | gzip > {archive}")
+    partial = archive.with_name(archive.name + ".partial")
+    process = subprocess.Popen(["docker", "save", *names], stdout=subprocess.PIPE)
+    try:
+        with gzip.open(partial, "wb", compresslevel=6) as out:
+            shutil.copyfileobj(process.stdout, out, 1 << 20)
+        if process.wait() != 0:
+            raise LabkitError("docker save failed")
+        os.replace(partial, archive)  # never a half-written archive under the real name
+    finally:
+        if process.poll() is None:
+            process.kill()
+        partial.unlink(missing_ok=True)
+
+
+def load(archive: Path, say=print) -> None:
+    if not archive.exists():
+        raise LabkitError(f"{archive} does not exist")
+    say(f"  docker load -i {archive}")
+    result = subprocess.run(["docker", "load", "-i", str(archive)], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise LabkitError(f"docker load failed: {result.stderr.strip()}")
+    say("\n".join(f"  {line}" for line in result.stdout.strip().splitlines()))

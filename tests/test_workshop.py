@@ -1,0 +1,98 @@
+"""What an instructor relies on: images for a room without internet, `make doctor`, and
+several labs running side by side."""
+
+import json
+import os
+import subprocess
+
+from labkit import images, paths, runner
+from labkit.client import answers_in_turn
+from labkit.runtimes import docker as docker_runtime
+
+LABKIT = str(paths.ROOT / ".venv" / "bin" / "labkit")
+
+
+def labkit(*args, **env):
+    return subprocess.run([LABKIT, *args], capture_output=True, text=True, timeout=900,
+                          env={**os.environ, **env})
+
+
+def test_images_saved_removed_loaded_then_a_lab_runs_with_no_registry(docker_engine, tmp_path):
+    archive = tmp_path / "labkit-images.tar.gz"
+    saved = labkit("images", "save", str(archive))
+    assert saved.returncode == 0, saved.stdout + saved.stderr
+    save_line = [line for line in saved.stdout.splitlines() if line.strip().startswith("docker save")][0]
+    needed = save_line.split("docker save ", 1)[1].split(" | ")[0].split()
+    assert set(images.KIT_IMAGES) <= set(needed)
+
+    engine = docker_runtime.client()
+    try:
+        for image in needed:
+            engine.images.remove(image, force=True)
+        assert not any(images.present(engine, image) for image in needed)
+    finally:  # whatever happened, the machine gets its images back
+        loaded = labkit("images", "load", str(archive))
+    assert loaded.returncode == 0, loaded.stderr
+    assert all(images.present(engine, image) for image in needed)
+    try:
+        up = labkit("up", "5", "--runtime", "docker")
+        assert up.returncode == 0, up.stdout + up.stderr
+        assert "debootstrap" not in up.stdout and "pulling" not in up.stdout, "it fetched what it had"
+        assert {a.backend for a in answers_in_turn("http://127.0.0.1:8500/", 3)} == {"app1", "app2", "app3"}
+    finally:
+        labkit("down")
+    assert runner.leftovers() == []
+
+
+def doctor_outline(text: str) -> list[str]:
+    """What every machine's report has: each check's name, in order, and the two verdicts."""
+    checks = [line.split()[1] for line in text.splitlines() if line.startswith(("  ok  ", "  MISS"))]
+    verdicts = [line.split(":")[0] for line in text.splitlines() if line.startswith(("Docker runtime:", "Local runtime:"))]
+    return checks + verdicts
+
+
+def test_doctor_tells_the_truth_here(request):
+    result = labkit("doctor")
+    docker_ready = docker_runtime.engine_answers()
+    assert result.returncode == 0, result.stdout
+    assert ("Docker runtime: ready" in result.stdout) == docker_ready
+    assert "Local runtime:  ready" in result.stdout
+    assert "haproxy   HAProxy version" in result.stdout
+    # The setup page shows a real report; versions differ by machine, the outline may not.
+    shown = paths.ROOT / "docs" / "outputs" / "doctor.txt"
+    if request.config.getoption("--update-outputs"):
+        shown.write_text(result.stdout)
+    assert doctor_outline(shown.read_text()) == doctor_outline(result.stdout), "record it again: make docs-outputs"
+
+
+def test_doctor_without_haproxy_says_how_to_get_it(tmp_path):
+    """A machine without haproxy, simulated by a PATH that holds everything else."""
+    for command in ("docker", "docker-compose", "openssl"):
+        found = subprocess.run(["sh", "-c", f"command -v {command}"], capture_output=True, text=True).stdout.strip()
+        if found:
+            (tmp_path / command).symlink_to(found)
+    without_haproxy = labkit("doctor", PATH=str(tmp_path))
+    assert "Local runtime:  not available" in without_haproxy.stdout
+    assert "haproxy" in without_haproxy.stdout and "MISS  haproxy" in without_haproxy.stdout
+    assert without_haproxy.returncode == (0 if docker_runtime.engine_answers() else 1)
+
+    neither = labkit("doctor", PATH=str(tmp_path), DOCKER_HOST="unix:///nonexistent/docker.sock")
+    assert neither.returncode == 1
+    assert "Neither runtime can run here" in neither.stdout
+    assert "Start Docker" in neither.stdout
+
+
+def test_two_labs_run_side_by_side_and_make_down_stops_both(runtime):
+    try:
+        for lab in ("5", "9"):
+            up = labkit("up", lab, "--runtime", runtime)
+            assert up.returncode == 0, up.stdout + up.stderr
+        status = json.loads(labkit("status", "--json").stdout)
+        assert [(s["lab"], s["runtime"]) for s in status] == [(5, runtime), (9, runtime)]
+        assert {a.backend for a in answers_in_turn(status[0]["frontends"]["http_front"] + "/", 3)} == {"app1", "app2", "app3"}
+        assert {a.backend for a in answers_in_turn(status[1]["frontends"]["http_front"] + "/", 6)} == {"app1", "app2", "app3"}
+    finally:
+        down = subprocess.run(["make", "--no-print-directory", "down"], cwd=paths.ROOT, capture_output=True, text=True)
+    assert down.returncode == 0
+    assert "Stopping lab 5" in down.stdout and "Stopping lab 9" in down.stdout
+    assert runner.leftovers() == []
