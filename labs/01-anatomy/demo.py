@@ -1,0 +1,67 @@
+"""Lab 1's demonstration: HAProxy's verdict on the file, then traffic while a server dies
+and comes back."""
+
+import time
+
+from labkit import paths, runtimes, stats
+from labkit.client import Traffic
+from labkit.demo import table
+
+SERVERS = ["app1", "app2", "app3"]
+
+
+def check_config(lab, record, say):
+    """`haproxy -c` where the lab's HAProxy runs: on this machine or in its container."""
+    host, _, config, check = runtimes.named(record["runtime"]).haproxy_host(record)
+    result = host.run(check)
+    said = (result.stdout + result.stderr).replace(config, paths.shown(lab.config)).strip()
+    say(f"\n$ haproxy -c -f {paths.shown(lab.config)}\n"
+        + (said or "(nothing: HAProxy 2.9 and later say nothing when all is well)")
+        + f"\nexit code {result.rc}: " + ("valid" if result.rc == 0 else "errors, see the [file:line] above"))
+
+
+def outage(record, traffic: Traffic, pause: float) -> dict:
+    """Stop app2 while traffic flows, wait for HAProxy to mark it DOWN, start it again,
+    wait for UP. Returns the moments, in seconds since the traffic began."""
+    runtime = runtimes.named(record["runtime"])
+    app2 = {("servers", "app2"): "DOWN"}
+    moments = {"start": 0.0}
+    time.sleep(pause)
+    moments["app2 stopped"] = traffic.now()
+    runtime.stop_service(record, "app2")
+    stats.wait_for_status(record["stats"], app2, timeout=30)
+    moments["HAProxy marks app2 DOWN"] = traffic.now()
+    time.sleep(pause)
+    moments["app2 started again"] = traffic.now()
+    runtime.start_service(record, "app2", time.monotonic() + 60)
+    stats.wait_for_status(record["stats"], {("servers", "app2"): "UP"}, timeout=30)
+    moments["HAProxy marks app2 UP"] = traffic.now()
+    time.sleep(pause)
+    moments["end"] = traffic.now()
+    return moments
+
+
+def phases(traffic: Traffic, moments: dict) -> list[tuple[str, list]]:
+    names = ["all three up", "app2 stopped, not yet DOWN", "app2 DOWN", "app2 started, not yet UP",
+             "all three up again"]
+    edges = list(moments.values())
+    return [(name, traffic.between(start, end)) for name, start, end in zip(names, edges, edges[1:])]
+
+
+def demo(lab, record, say=print):
+    check_config(lab, record, say)
+    interval = lab.manifest["demo"]["interval"]
+    url = record["frontends"]["http_front"] + "/"
+    say(f"\nTraffic to {url}: one request every {interval} s. Meanwhile app2 is stopped, then started:")
+    with Traffic(url, interval) as traffic:
+        moments = outage(record, traffic, pause=2.0)
+    for event, at in list(moments.items())[1:-1]:
+        say(f"  {at:5.1f} s  {event}")
+    rows = []
+    for name, answers in phases(traffic, moments):
+        rows.append([name, len(answers), *(sum(a.backend == s and a.status == 200 for a in answers) for s in SERVERS),
+                     sum(a.status != 200 for a in answers)])
+    say("")
+    say(table(["while", "requests", *SERVERS, "failed"], rows))
+    say("Expected: no request reaches app2 once HAProxy has marked it DOWN; the requests it still sent\n"
+        "to app2 before that failed (503). Lab 10 shows how retries and redispatch save them.")

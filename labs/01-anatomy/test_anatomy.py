@@ -1,0 +1,46 @@
+"""Lab 1, the anatomy of a config: it runs, HAProxy validates it, and traffic survives a
+server that dies, as the episode promised, once the health checks have noticed."""
+
+from labkit.checks import *  # noqa: F401,F403 (the checks every lab runs)
+from labkit.client import Traffic
+from labkit.labs import find_lab
+
+lab1 = find_lab(1).load("demo")
+
+
+def test_traffic_survives_a_stopped_server_once_haproxy_marks_it_down(lab):
+    with Traffic(lab.frontends["http_front"] + "/", interval=0.1) as traffic:
+        moments = lab1.outage(lab.record, traffic, pause=1.5)
+    # The transitions come from HAProxy's own status (its stats page), in this order.
+    assert list(moments) == ["start", "app2 stopped", "HAProxy marks app2 DOWN", "app2 started again",
+                             "HAProxy marks app2 UP", "end"]
+    everything_up, _, app2_down, _, up_again = [answers for _, answers in lab1.phases(traffic, moments)]
+
+    assert everything_up and {a.status for a in everything_up} == {200}
+    # Sent after HAProxy marked app2 DOWN: every one answered, and by a live server.
+    assert app2_down, "no traffic while app2 was DOWN"
+    assert {a.status for a in app2_down} == {200}
+    assert {a.backend for a in app2_down} == {"app1", "app3"}
+    # Back UP: app2 answers again.
+    assert {a.status for a in up_again} == {200}
+    assert "app2" in {a.backend for a in up_again}
+
+
+def test_detection_takes_what_the_check_settings_say(lab):
+    inter, fall, rise, connect_timeout = 2.0, 3, 2, 5.0  # as in the lab's haproxy.cfg
+    check_timeout = min(connect_timeout, inter)  # how long a check waits for its connection
+    with Traffic(lab.frontends["http_front"] + "/", interval=0.2) as traffic:
+        moments = lab1.outage(lab.record, traffic, pause=0.5)
+    to_down = moments["HAProxy marks app2 DOWN"] - moments["app2 stopped"]
+    to_up = moments["HAProxy marks app2 UP"] - moments["app2 started again"]
+    # The next check comes `inter` after the previous one ends. DOWN needs `fall` failures:
+    # at the soonest (connections refused at once), the first right after the stop and
+    # then (fall - 1) intervals; at the latest (a silent container), up to one interval
+    # before the first check, each of the `fall` checks waiting out its timeout, and
+    # (fall - 1) intervals between them: 2 + 3 * 2 + 2 * 2 = 12 s. Up to a second more for
+    # stopping the service and for the kit's polling of the stats page.
+    assert (fall - 1) * inter - 0.5 < to_down < inter + fall * check_timeout + (fall - 1) * inter + 1, to_down
+    # UP needs `rise` passed checks, after app2 answers again: at least (rise - 1)
+    # intervals; at most one interval to the first check and (rise - 1) more, plus the
+    # time app2 takes to start and pass its own health check (up to 5 s in a container).
+    assert (rise - 1) * inter - 0.5 < to_up < rise * inter + 5, to_up
