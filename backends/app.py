@@ -9,6 +9,8 @@
     THREADS       how many requests it serves at once
 
 Run it as `python app.py`, or `python app.py healthcheck` to probe a running one.
+SIGUSR1 makes its /healthz fail (503) while everything else still answers, as a server
+being drained; SIGUSR2 makes it pass again.
 """
 
 import os
@@ -85,6 +87,10 @@ class BackendHeader:
         return self.wsgi_app(environ, start_with_header)
 
 
+# /healthz answers 200 while this holds; the signal handlers in main() flip it.
+HEALTH = {"passing": True}
+
+
 def create_app(name, delay=0.0, routes=DEFAULT_ROUTES):
     wanted = [r.strip() for r in routes.split(",") if r.strip()]
     unknown = sorted(set(wanted) - set(ROUTE_CATALOGUE))
@@ -98,6 +104,8 @@ def create_app(name, delay=0.0, routes=DEFAULT_ROUTES):
 
     @app.get("/healthz")
     def healthz():
+        if not HEALTH["passing"]:
+            return text("failing on purpose (SIGUSR1; SIGUSR2 to pass again)\n", 503)
         return text("ok\n")
 
     @app.before_request
@@ -145,6 +153,8 @@ def main(argv):
     # As PID 1 in a container, Python would ignore SIGTERM and `docker stop` would wait
     # out its timeout; end at once instead.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+    signal.signal(signal.SIGUSR1, lambda signum, frame: HEALTH.update(passing=False))
+    signal.signal(signal.SIGUSR2, lambda signum, frame: HEALTH.update(passing=True))
     name = env.get("BACKEND_NAME", "app")
     app = create_app(name, float(env.get("DELAY", "0")), env.get("ROUTES", DEFAULT_ROUTES))
     print(f"{name} listening on {env.get('BIND', '0.0.0.0')}:{port}", flush=True)

@@ -72,3 +72,14 @@ def test_static_and_api_routes():
     assert client.get("/static/logo.png").text == "static file logo.png, served by static\n"
     assert client.get("/api/data").json["backend"] == "static"
     assert client.get("/").status_code == 404
+
+
+def test_health_can_be_made_to_fail_while_the_rest_still_answers():
+    client = backend_app.create_app("app2").test_client()
+    try:
+        backend_app.HEALTH["passing"] = False
+        assert client.get("/healthz").status_code == 503
+        assert client.get("/").status_code == 200
+    finally:
+        backend_app.HEALTH["passing"] = True
+    assert client.get("/healthz").status_code == 200
