@@ -68,9 +68,13 @@ def cmd_service(args) -> int:
     runtime = runtimes.named(record["runtime"])
     if args.action == "start":
         runtime.start_service(record, args.service, time.monotonic() + 60)
+    elif args.action in ("fail-checks", "pass-checks"):
+        runtime.signal_service(record, args.service, signal.SIGUSR1 if args.action == "fail-checks" else signal.SIGUSR2)
     else:
         runtime.stop_service(record, args.service, kill=args.action == "kill")
-    print(f"lab {lab.number}: {args.service} {dict(stop='stopped', kill='killed', start='started')[args.action]}")
+    done = dict(stop="stopped", kill="killed", start="started", **{"fail-checks": "now fails its health checks",
+                                                                  "pass-checks": "passes its health checks again"})
+    print(f"lab {lab.number}: {args.service} {done[args.action]}")
     return 0
 
 
@@ -97,6 +101,19 @@ def cmd_images(args) -> int:
     return 0
 
 
+def cmd_docs_assets(args) -> int:
+    from . import docs_assets
+
+    docs_assets.ensure_mermaid()
+    return 0
+
+
+def cmd_soak(args) -> int:
+    from . import soak
+
+    return soak.soak(args.runs, args.runtime)
+
+
 def cmd_list(args) -> int:
     print(lab_list_text(all_labs()))
     return 0
@@ -120,7 +137,7 @@ def cmd_check(args) -> int:
         config.write_text(mapped)
         if lab.manifest.get("tls"):  # HAProxy reads the certificate while checking
             env["TLS_DIR"] = str(tls.make_certificate(Path(folder) / "tls"))
-        said = haproxy.check_config(haproxy.find_binary(), config, env, shown_as=lab.config)
+        said = haproxy.check_config(haproxy.find_binary(), config, env, shown_as=paths.shown(lab.config))
     warnings = [line for line in said.splitlines() if "WARNING" in line or "ALERT" in line]
     print("\n".join(warnings + [f"{paths.shown(lab.config)}: HAProxy accepts it"
                                  + (f", with {len(warnings)} warning(s)." if warnings else ".")]))
@@ -151,10 +168,11 @@ def parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true")
     status.set_defaults(func=cmd_status)
 
-    service = sub.add_parser("service", help="stop, kill or start one service of a running lab")
+    service = sub.add_parser("service", help="stop, kill or start one service of a running lab, or make "
+                                            "its health checks fail (a drain) and pass again")
     service.add_argument("lab")
     service.add_argument("service", help="a service of the lab's compose.yaml, e.g. app2")
-    service.add_argument("action", choices=["stop", "kill", "start"])
+    service.add_argument("action", choices=["stop", "kill", "start", "fail-checks", "pass-checks"])
     service.set_defaults(func=cmd_service)
 
     images = sub.add_parser("images", help="build the labs' images, or save/load them for a room without internet")
@@ -162,7 +180,14 @@ def parser() -> argparse.ArgumentParser:
     images.add_argument("file", nargs="?", help="the archive, for save and load")
     images.set_defaults(func=cmd_images)
 
+    soak = sub.add_parser("soak", help="run the whole test suite N times and report every failure")
+    soak.add_argument("runs", type=int)
+    soak.add_argument("--runtime", default=os.environ.get("RUNTIME", "auto"))
+    soak.set_defaults(func=cmd_soak)
+
     sub.add_parser("list", help="the labs").set_defaults(func=cmd_list)
+    sub.add_parser("docs-assets", help="fetch what the docs site serves itself (mermaid), once"
+                   ).set_defaults(func=cmd_docs_assets)
     sub.add_parser("doctor", help="what this machine has for each runtime, and how to get the rest"
                    ).set_defaults(func=cmd_doctor)
 

@@ -40,6 +40,12 @@ def find_binary() -> str:
     raise LabkitError(HOW_TO_GET_HAPROXY)
 
 
+def major_minor(version_output: str) -> str:
+    """'2.6' from `haproxy -v`'s 'HAProxy version 2.6.12-1+deb12u4 ...'."""
+    match = re.search(r"version (\d+\.\d+)", version_output)
+    return match[1] if match else "unknown"
+
+
 def words(line: str, env: Mapping[str, str] | None = None) -> list[str]:
     """Split a config line the way HAProxy does: quotes, backslashes, # comments, and
     $VAR, ${VAR} or ${VAR-default} expanded inside double quotes."""
@@ -184,10 +190,13 @@ def check_config(binary: str, config: Path, env: Mapping[str, str], shown_as: Pa
     # 0: valid; 2: valid but nothing to listen on (HAProxy 2.9+); 1: errors.
     if result.returncode in (0, 2):
         return message
-    raise LabkitError(
-        f"HAProxy rejects {shown_as}:\n{message}\n"
-        f"Fix the line it names (the [file:line] part), then run the lab again."
-    )
+    raise rejected(shown_as, message)
+
+
+def rejected(shown_as, message: str) -> LabkitError:
+    """The error for a config HAProxy refuses: its own words, and what to do next."""
+    return LabkitError(f"HAProxy rejects {shown_as}:\n{message}\n"
+                       "Fix the line it names (the [file:line] part), then run the lab again.")
 
 
 def default_backend(text: str, frontend: str) -> str:

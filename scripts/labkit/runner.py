@@ -111,7 +111,7 @@ def up(lab: Lab, requested_runtime: str | None = None, say=print) -> tuple[dict,
         wait_until_checked(record["stats"], time.monotonic() + CHECK_TIMEOUT)
         say(f"  up and healthy in {time.monotonic() - began:.1f}s")
     except BaseException:
-        say(f"  stopping what was started for {lab} ...")
+        say(f"  stopping whatever had started for {lab} ...")
         stop(record)
         raise
     return record, True
@@ -148,13 +148,15 @@ def leftovers() -> list[str]:
     containers, networks and volumes of a labkit-lab* compose project."""
     found = [f"state file of lab {r['lab']}" for r in state.load_all()]
     found += [f"TLS key {paths.shown(key)}" for key in paths.state_dir().glob("run/*/tls/*.pem")]
-    found += [f"process {p.pid} ({p.name()})" for p in local_runtime.marked_processes()]
+    found += [local_runtime.describe(p) for p in local_runtime.marked_processes()]
     if docker_runtime.engine_answers():
         found += [docker_runtime.describe(r) for r in docker_runtime.kit_resources(docker_runtime.client())]
     return found
 
 
 def down_all(say=print) -> None:
+    if not state.load_all():
+        say("No lab of the kit is running.")
     for record in state.load_all():
         say(f"Stopping lab {record['lab']} ({record['runtime']}) ...")
         stop(record)

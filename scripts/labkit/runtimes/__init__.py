@@ -5,10 +5,12 @@
     start(plan, record, deadline) returns once every service passes its health check
     alive(record), stop(record)
     stop_service(record, name, kill=False), start_service(record, name, deadline)
+    signal_service(record, name, signum)
     clients(record, count, hosts) a context of clients with distinct source addresses
     service_host(record, name)    testinfra host and pid of one service
     haproxy_host(record)          testinfra host, pid, config path, `haproxy -c` command
     haproxy_log(record)           what HAProxy has printed so far
+    haproxy_says_version(record)  what `haproxy -v` prints where the lab runs
     diagnostics(record)           the state and logs of every service, for a failed test
 """
 

@@ -8,7 +8,7 @@ import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from .. import images, paths, state
+from .. import haproxy, images, paths, state
 from ..images import BACKEND_IMAGE
 from ..client import Answer
 from ..errors import LabkitError
@@ -185,11 +185,37 @@ class DockerRuntime:
         env = images.base_image_environment(engine, say)
         log = run_dir / "compose.log"
         say(f"  docker compose up --build (the first run builds the images; log: {paths.shown(log)})")
+        if run_compose(record, ["build"], log, env).returncode != 0:
+            raise LabkitError(f"Docker Compose could not build {plan.lab}'s images. The end of {paths.shown(log)}:\n{log_tail(log)}")
+        self.check_config(engine, plan)
         wait = ["--wait"] if record["compose"] == ["docker", "compose"] else []
         result = run_compose(record, ["up", "--detach", "--build", "--remove-orphans", *wait], log, env)
         if result.returncode != 0:
             raise LabkitError(f"Docker Compose could not start {plan.lab}. The end of {paths.shown(log)}:\n{log_tail(log)}")
         self.wait_healthy(engine, record, deadline, expected=len(plan.services))
+
+    def check_config(self, engine, plan) -> None:
+        """`haproxy -c` on the lab's file in a throwaway container of the lab's own HAProxy
+        image, before anything starts: a broken config stops here with HAProxy's message
+        naming the lab's file and line. With no network, each service name is made to
+        resolve on its own (--add-host), as the local runtime maps server addresses."""
+        import docker
+
+        inside = "/usr/local/etc/haproxy/haproxy.cfg"
+        hosts = {name: "127.0.0.1" for name in plan.services}
+        try:
+            engine.containers.run(
+                images.HAPROXY_IMAGE, ["-c", "-f", inside], remove=True, network_mode="none",
+                extra_hosts=hosts, environment=plan.haproxy_env,
+                volumes={str(plan.lab.config): {"bind": inside, "mode": "ro"},
+                         **({str(paths.tls_dir(plan.lab.number)): {"bind": plan.haproxy_env["TLS_DIR"], "mode": "ro"}}
+                            if "TLS_DIR" in plan.haproxy_env else {})},
+                stdout=True, stderr=True,
+            )
+        except docker.errors.ContainerError as error:
+            said = error.stderr.decode(errors="replace") if error.stderr else str(error)
+            message = said.replace(inside, paths.shown(plan.lab.config)).strip()
+            raise haproxy.rejected(paths.shown(plan.lab.config), message) from None
 
     def wait_healthy(self, engine, record: dict, deadline: float, expected: int = 0, service: str = "") -> None:
         """Until every service's container (or just `service`'s) runs and its health check passes."""
@@ -252,6 +278,9 @@ class DockerRuntime:
         container.kill() if kill else container.stop(timeout=5)
         container.wait(timeout=30)
 
+    def signal_service(self, record: dict, service: str, signum: int) -> None:
+        self.container(record, service).kill(signal=int(signum))
+
     def start_service(self, record: dict, service: str, deadline: float) -> None:
         """Start the same container again (same name, same address) and wait until healthy."""
         self.container(record, service).start()
@@ -266,6 +295,9 @@ class DockerRuntime:
                                     env={**os.environ, **record.get("compose_env", {})})
             parts.append(f"$ {' '.join(command)}\n{result.stdout}{result.stderr}")
         return "\n".join(parts)
+
+    def haproxy_says_version(self, record: dict) -> str:
+        return self.container(record, "haproxy").exec_run(["haproxy", "-v"]).output.decode(errors="replace")
 
     def haproxy_log(self, record: dict) -> str:
         return self.container(record, "haproxy").logs().decode(errors="replace")

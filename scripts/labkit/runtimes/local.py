@@ -23,6 +23,8 @@ from ..errors import LabkitError
 # Every process the kit starts carries this variable (the state folder and lab number),
 # so that a sweep can find them even if the state file is lost.
 MARK = "LABKIT_MARK"
+# ...and the service it is, so that a restarted backend is still the same one.
+SERVICE = "LABKIT_SERVICE"
 
 
 def mark(number: int) -> str:
@@ -150,12 +152,12 @@ class LocalRuntime:
         )
         haproxy_env = {**base_environment(number), **plan.haproxy_env}
         # Before anything starts: a broken config stops here with HAProxy's own words.
-        haproxy.check_config(binary, config, haproxy_env, shown_as=plan.lab.config)
+        haproxy.check_config(binary, config, haproxy_env, shown_as=paths.shown(plan.lab.config))
 
         record.update(haproxy_binary=binary, config=str(config), haproxy_env=plan.haproxy_env, processes={})
         for service in backends:
             env = {**base_environment(number), **service.environment,
-                   "PORT": str(ports[service.name]), "BIND": "127.0.0.1"}
+                   "PORT": str(ports[service.name]), "BIND": "127.0.0.1", SERVICE: service.name}
             argv = [sys.executable, str(paths.BACKEND_APP)]
             record["processes"][service.name] = {
                 **spawn(argv, env, run_dir / f"{service.name}.log"),
@@ -164,7 +166,7 @@ class LocalRuntime:
             state.save(record)
         wait_healthy(record["processes"], deadline)
         record["processes"]["haproxy"] = spawn(
-            [binary, "-W", "-db", "-f", config], haproxy_env, run_dir / "haproxy.log"
+            [binary, "-W", "-db", "-f", config], {**haproxy_env, SERVICE: "haproxy"}, run_dir / "haproxy.log"
         )
         state.save(record)
         wait_healthy({"haproxy": record["processes"]["haproxy"]}, deadline)
@@ -190,6 +192,12 @@ class LocalRuntime:
             process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
             psutil.wait_procs([process], timeout=5)
 
+    def signal_service(self, record: dict, service: str, signum: int) -> None:
+        process = running_process(record["processes"][service])
+        if not process:
+            raise LabkitError(f"{service} of lab {record['lab']} is not running")
+        process.send_signal(signum)
+
     def start_service(self, record: dict, service: str, deadline: float) -> None:
         """Start a stopped backend again, on the same port, and wait until it answers."""
         info = record["processes"][service]
@@ -205,6 +213,9 @@ class LocalRuntime:
             state = "running" if running_process(info) else "NOT RUNNING"
             parts.append(f"--- {name} (pid {info['pid']}, {state}): {paths.shown(info['log'])}\n{tail(info['log'], 40)}")
         return "\n".join(parts)
+
+    def haproxy_says_version(self, record: dict) -> str:
+        return subprocess.run([record["haproxy_binary"], "-v"], capture_output=True, text=True).stdout
 
     def haproxy_log(self, record: dict) -> str:
         return Path(record["processes"]["haproxy"]["log"]).read_text(errors="replace")
@@ -225,6 +236,15 @@ class LocalRuntime:
         env = " ".join(shlex.quote(f"{k}={v}") for k, v in record["haproxy_env"].items())
         check = f"env {env} {shlex.quote(record['haproxy_binary'])} -c -f {shlex.quote(record['config'])}"
         return (*self.service_host(record, "haproxy"), record["config"], check)
+
+
+def describe(process: psutil.Process) -> str:
+    """What a marked process is: its lab and service, not its pid (a restart changes that)."""
+    try:
+        env = process.environ()
+        return f"process of lab {int(env[MARK].rsplit('#lab', 1)[1])}: {env.get(SERVICE, '?')} ({process.name()})"
+    except (psutil.Error, KeyError, ValueError):
+        return f"process {process.pid}"
 
 
 def marked_processes(number: int | None = None) -> list[psutil.Process]:
