@@ -14,7 +14,8 @@ from . import compose
 
 __all__ = ["test_haproxy_runs_the_labs_config", "test_haproxy_runs_without_root",
            "test_haproxy_listens_where_the_lab_says", "test_haproxy_accepts_its_config",
-           "test_haproxy_started_without_warnings", "test_backends_run_with_the_labs_environment"]
+           "test_haproxy_started_without_warnings", "test_backends_run_with_the_labs_environment",
+           "test_backends_run_without_root", "test_nothing_listens_beyond_loopback"]
 
 
 def process_status(host, pid) -> dict[str, str]:
@@ -91,3 +92,34 @@ def test_backends_run_with_the_labs_environment(lab):
         assert {k: env.get(k) for k in given} == given, service.name
         command_line = host.file(f"/proc/{pid}/cmdline").content_string.split("\0")
         assert command_line[1].endswith("app.py"), command_line
+
+
+def test_backends_run_without_root(lab):
+    services = compose.load_services(lab.lab.compose_file, os.environ)
+    for service in compose.services_with_role(services, "backend"):
+        host, pid = lab.service_host(service.name)
+        real, effective, *_ = process_status(host, pid)["Uid"].split()
+        if lab.runtime == "docker":
+            assert real != "0" and effective != "0", f"{service.name} runs as root in its container"
+        else:
+            assert int(effective) == os.geteuid(), f"{service.name} runs as another user than the kit"
+
+
+def test_nothing_listens_beyond_loopback(lab):
+    """Safe by default: what the lab offers is reachable from this machine only."""
+    if lab.runtime == "docker":
+        from .runtimes.docker import client, project_containers
+
+        for container in project_containers(client(), lab.record["project"]):
+            for bindings in (container.attrs["HostConfig"].get("PortBindings") or {}).values():
+                for binding in bindings or []:
+                    assert binding["HostIp"] == "127.0.0.1", (container.name, binding)
+    else:
+        import psutil
+
+        for name, info in lab.record["processes"].items():
+            process = psutil.Process(info["pid"])
+            for member in [process, *process.children(recursive=True)]:
+                for connection in member.net_connections(kind="inet"):
+                    if connection.status == psutil.CONN_LISTEN:
+                        assert connection.laddr.ip == "127.0.0.1", (name, connection.laddr)

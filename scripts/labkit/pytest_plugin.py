@@ -43,7 +43,7 @@ def pytest_configure(config):
 
 def pytest_sessionstart(session):
     session.config.labkit_runtimes = selected_runtimes(session.config)
-    if "docker" in session.config.labkit_runtimes:
+    if docker_runtime.engine_answers():
         # Networks no container uses are what a crashed earlier run left: clear them.
         for note in docker_runtime.remove_empty_networks(docker_runtime.client()):
             session.config.pluginmanager.get_plugin("terminalreporter").write_line(note, yellow=True)
@@ -60,6 +60,26 @@ def pytest_sessionfinish(session, exitstatus):
             "FAILED: the tests left these behind (now removed):\n  " + "\n  ".join(left), red=True)
         runner.down_all(say=lambda message: None)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def haproxy_version(record: dict) -> str:
+    """'2.6', say: the HAProxy that runs this lab (its recorded outputs depend on it)."""
+    from . import haproxy
+
+    return haproxy.major_minor(named(record["runtime"]).haproxy_says_version(record))
+
+
+@pytest.fixture(autouse=True)
+def nothing_new_left_behind():
+    """The suite polices itself: whatever a test adds to the kit's processes, containers,
+    networks, state files or keys, and does not take away, fails that test. (A module's lab
+    is started before this looks, and stopped by its own teardown, which checks the same.)"""
+    before = Counter(runner.leftovers())
+    yield
+    new = sorted((Counter(runner.leftovers()) - before).elements())
+    if new:
+        runner.down_all(say=lambda message: None)
+        pytest.fail(f"this test left these behind (now removed): {new}", pytrace=False)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -121,6 +141,10 @@ class RunningLab:
     def haproxy(self):
         """(testinfra host, haproxy's pid there, its config's path there, `haproxy -c` command)."""
         return named(self.runtime).haproxy_host(self.record)
+
+    def haproxy_version(self) -> str:
+        """'2.6', say: the HAProxy that runs this lab (its recorded outputs depend on it)."""
+        return haproxy_version(self.record)
 
     def haproxy_log(self) -> str:
         return named(self.runtime).haproxy_log(self.record)
