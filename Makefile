@@ -4,6 +4,7 @@
 #   make doctor           what this machine has for the labs, and how to get the rest
 #   make images-save FILE=x.tar.gz / images-load FILE=x.tar.gz   images for a room without internet
 #   make test             every test, in every runtime this machine has
+#   make soak N=10        the whole suite N times in a row; every failure named
 # RUNTIME=auto|docker|local picks where labs run (auto: Docker when an engine answers).
 
 PYTHON  ?= python3
@@ -16,7 +17,7 @@ export PATH := $(PATH):/usr/sbin:/usr/local/sbin
 # mkdocs-material's notice about its successor is not for learners building these docs.
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: help down status list doctor images images-save images-load test docs serve docs-outputs
+.PHONY: help down status list doctor images images-save images-load test soak docs serve docs-outputs
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -63,13 +64,19 @@ doctor: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(VENV)/bin/pytest --runtime $(RUNTIME)
 
+# The flakiness budget: the whole suite N times in a row (default 10), every failure named.
+soak: $(VENV)/.installed
+	@$(LABKIT) soak $(or $(N),10) --runtime $(RUNTIME)
+
 docs: $(VENV)/.installed
+	@$(LABKIT) docs-assets
 	$(VENV)/bin/mkdocs build --strict
 
 serve: $(VENV)/.installed
+	@$(LABKIT) docs-assets
 	$(VENV)/bin/mkdocs serve --dev-addr 127.0.0.1:8000
 
 # The outputs the docs pages show, recorded from real runs of every lab (then commit them).
 docs-outputs: $(VENV)/.installed
-	$(VENV)/bin/pytest tests/test_lab_commands.py tests/test_workshop.py -k "test_make_lab_shows or test_doctor_tells_the_truth_here" \
-		--runtime local --update-outputs
+	$(VENV)/bin/pytest tests/test_lab_commands.py tests/test_workshop.py tests/test_messages.py \
+		-k "test_make_lab_shows or test_doctor_tells_the_truth_here or test_messages" --runtime local --update-outputs

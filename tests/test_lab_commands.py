@@ -1,10 +1,8 @@
 """The commands a learner types, run as they type them: make lab-5, labkit status, make down,
 Ctrl-C. After each, nothing of the kit may be left running."""
 
-import hashlib
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -15,7 +13,8 @@ import time
 import psutil
 import pytest
 
-from labkit import paths, runner
+from labkit import paths, recording, runner, state
+from labkit.pytest_plugin import haproxy_version
 from labkit.labs import all_labs
 
 LABKIT = str(paths.ROOT / ".venv" / "bin" / "labkit")
@@ -37,43 +36,16 @@ def demo_part(stdout: str) -> str:
     return "\n".join(lines[start + 1:]).strip() + "\n"
 
 
-OUTPUTS = paths.ROOT / "docs" / "outputs"
-
-
-def sources_digest(lab) -> str:
-    """A digest of the lab's own files: a recorded output is stale once they change."""
-    digest = hashlib.sha256()
-    for name in ("haproxy.cfg", "compose.yaml", "lab.toml", "demo.py"):
-        if (lab.path / name).exists():
-            digest.update(name.encode() + b"\0" + (lab.path / name).read_bytes())
-    return digest.hexdigest()
-
-
-def skeleton(text: str) -> str:
-    """The output with every number masked: what a random lab prints the same each run."""
-    return re.sub(r"[ \t]+", " ", re.sub(r"\d+(\.\d+)?", "N", text))
-
-
 @pytest.mark.parametrize("lab", all_labs(), ids=lambda lab: lab.name)
 def test_make_lab_shows_what_its_docs_page_shows_and_keeps_running(runtime, lab, request):
-    shown_in_docs = OUTPUTS / f"{lab.name}.txt"
-    digests_file = OUTPUTS / "sources.json"
-    digests = json.loads(digests_file.read_text()) if digests_file.exists() else {}
     try:
         result = make(f"lab-{lab.number}", runtime=runtime)
         assert result.returncode == 0, result.stdout + result.stderr
-        output = demo_part(result.stdout)
-        if request.config.getoption("--update-outputs"):
-            OUTPUTS.mkdir(exist_ok=True)
-            shown_in_docs.write_text(output)
-            digests[lab.name] = sources_digest(lab)
-            digests_file.write_text(json.dumps(digests, indent=2, sort_keys=True) + "\n")
-        stale = f"{paths.shown(shown_in_docs)} is stale; record it again with `make docs-outputs`"
-        assert digests.get(lab.name) == sources_digest(lab), stale + " (the lab's files changed)"
-        if lab.manifest.get("demo", {}).get("deterministic", True):
-            assert output == shown_in_docs.read_text(), stale
-        else:
-            assert skeleton(output) == skeleton(shown_in_docs.read_text()), stale
+        record = state.load(lab.number)
+        deterministic = lab.manifest.get("demo", {}).get("deterministic", True)
+        recording.check(lab.name, demo_part(result.stdout), update=request.config.getoption("--update-outputs"),
+                        where=f"HAProxy {haproxy_version(record)}", sources=recording.sources_digest(lab),
+                        compare=(lambda text: text) if deterministic else recording.skeleton)
 
         status = subprocess.run([LABKIT, "status", "--json"], capture_output=True, text=True, check=True)
         assert [(s["lab"], s["runtime"]) for s in json.loads(status.stdout)] == [(lab.number, runtime)]

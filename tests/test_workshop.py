@@ -5,7 +5,7 @@ import json
 import os
 import subprocess
 
-from labkit import images, paths, runner
+from labkit import images, paths, recording, runner
 from labkit.client import answers_in_turn
 from labkit.runtimes import docker as docker_runtime
 
@@ -59,10 +59,8 @@ def test_doctor_tells_the_truth_here(request):
     assert "Local runtime:  ready" in result.stdout
     assert "haproxy   HAProxy version" in result.stdout
     # The setup page shows a real report; versions differ by machine, the outline may not.
-    shown = paths.ROOT / "docs" / "outputs" / "doctor.txt"
-    if request.config.getoption("--update-outputs"):
-        shown.write_text(result.stdout)
-    assert doctor_outline(shown.read_text()) == doctor_outline(result.stdout), "record it again: make docs-outputs"
+    recording.check("doctor", result.stdout, update=request.config.getoption("--update-outputs"),
+                    where=None, compare=doctor_outline)
 
 
 def test_doctor_without_haproxy_says_how_to_get_it(tmp_path):

@@ -1,0 +1,170 @@
+"""What a learner sees when something is wrong: each case is run as typed, must fail (or
+succeed) as it should, start nothing, and say what to do next. The messages are recorded
+in docs/outputs/messages/, which the troubleshooting page shows.
+
+Cases that need a broken lab run in a sandbox copy of the kit (LABKIT_HOME), so that the
+real labs are never touched."""
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+
+import pytest
+
+from labkit import haproxy, paths, recording, runner
+
+LABKIT = str(paths.ROOT / ".venv" / "bin" / "labkit")
+NO_ENGINE = "unix:///nonexistent/docker.sock"
+
+
+@pytest.fixture
+def sandbox(tmp_path):
+    """A copy of the kit with lab 5 only, its own state folder, and the real backends and
+    HAProxy image folders linked in."""
+    home = tmp_path / "kit"
+    (home / "labs").mkdir(parents=True)
+    shutil.copytree(paths.LABS_DIR / "05-round-robin", home / "labs" / "05-round-robin",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    for folder in ("backends", "haproxy"):
+        (home / folder).symlink_to(paths.ROOT / folder)
+    yield home
+    subprocess.run([LABKIT, "down"], env={**os.environ, "LABKIT_HOME": str(home)}, capture_output=True)
+
+
+@pytest.fixture
+def no_haproxy_path(tmp_path):
+    """A PATH with what the kit needs, except haproxy."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    for command in ("docker", "docker-compose", "openssl"):
+        found = shutil.which(command)
+        if found:
+            (folder / command).symlink_to(found)
+    return str(folder)
+
+
+def labkit(*args, **env):
+    result = subprocess.run([LABKIT, *args], capture_output=True, text=True, timeout=600,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1", **env})
+    return result.returncode, result.stdout + result.stderr
+
+
+def recorded(request, name: str, output: str, where: str | None = None) -> None:
+    """The message as the troubleshooting page shows it; `where` names what of this machine
+    the text depends on (compared only on a machine like the recording one)."""
+    recording.check(f"messages/{name}", output, update=request.config.getoption("--update-outputs"), where=where)
+
+
+def local_haproxy() -> str:
+    found = shutil.which("haproxy")
+    version = subprocess.run([found, "-v"], capture_output=True, text=True).stdout if found else ""
+    return f"HAProxy {haproxy.major_minor(version)}"
+
+
+def without_haproxy_here() -> str:
+    """What the no-haproxy messages depend on: whether a haproxy sits off the PATH."""
+    return "haproxy in /usr/sbin" if os.access("/usr/sbin/haproxy", os.X_OK) else "no haproxy"
+
+
+def test_an_unknown_lab_lists_the_labs(request):
+    code, output = labkit("run", "99")
+    assert code == 1
+    assert "There is no lab 99. The labs are:" in output and "make lab-5" in output
+    recorded(request, "unknown-lab", output)
+
+
+def test_a_broken_config_gets_haproxys_message_with_file_and_line_and_starts_nothing(request, sandbox, runtime):
+    config = sandbox / "labs" / "05-round-robin" / "haproxy.cfg"
+    lines = config.read_text().splitlines()
+    number = next(i for i, line in enumerate(lines, 1) if line.strip() == "balance roundrobin")
+    lines[number - 1] = lines[number - 1].replace("roundrobin", "roundrobbin")
+    config.write_text("\n".join(lines) + "\n")
+
+    code, output = labkit("run", "5", "--runtime", runtime, LABKIT_HOME=str(sandbox))
+    assert code == 1
+    assert f"[labs/05-round-robin/haproxy.cfg:{number}]" in output
+    assert "[ALERT]" in output and "Fix the line it names" in output
+    assert "up and healthy" not in output
+    # Nothing of the sandbox kit is left, and nothing of the real one was started.
+    left = subprocess.run([LABKIT, "status", "--json"], capture_output=True, text=True,
+                          env={**os.environ, "LABKIT_HOME": str(sandbox)}).stdout
+    assert left.strip() == "[]"
+    assert runner.leftovers() == []
+    if runtime == "local":
+        # HAProxy prints its process id in every line.
+        recorded(request, "broken-config", re.sub(r"\] +\(\d+\) :", "] (PID) :", output), where=local_haproxy())
+
+
+def test_a_config_with_windows_line_endings_runs(sandbox, runtime):
+    """A checkout with CRLF line endings (.gitattributes asks for LF, but a copy can lose it)."""
+    config = sandbox / "labs" / "05-round-robin" / "haproxy.cfg"
+    config.write_bytes(config.read_bytes().replace(b"\n", b"\r\n"))
+    code, output = labkit("up", "5", "--runtime", runtime, LABKIT_HOME=str(sandbox), LAB5_HTTP_PORT="18500",
+                          LAB5_STATS_PORT="18504")
+    assert code == 0, output
+    from labkit.client import answers_in_turn
+    assert {a.backend for a in answers_in_turn("http://127.0.0.1:18500/", 3)} == {"app1", "app2", "app3"}
+
+
+def test_a_busy_port_is_named_with_the_variable_that_moves_it(request):
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        code, output = labkit("run", "5", "--runtime", "local", LAB5_HTTP_PORT=str(port))
+    assert code == 1
+    assert f"Port {port} on 127.0.0.1 is already in use" in output
+    assert f"LAB5_HTTP_PORT={port + 1000} make lab-5" in output
+    assert runner.leftovers() == []
+    recorded(request, "busy-port", output.replace(str(port + 1000), "PORT2").replace(str(port), "PORT"))
+
+
+def test_docker_asked_for_with_no_engine_says_how_to_start_one(request):
+    code, output = labkit("run", "5", "--runtime", "docker", DOCKER_HOST=NO_ENGINE)
+    assert code == 1
+    assert "No Docker engine answers here" in output and "RUNTIME=local make lab-N" in output
+    recorded(request, "no-docker-engine", output)
+
+
+def test_neither_docker_nor_haproxy_says_how_to_get_either(request, no_haproxy_path):
+    code, output = labkit("run", "5", DOCKER_HOST=NO_ENGINE, PATH=no_haproxy_path, RUNTIME="auto")
+    assert code == 1
+    assert "Neither runtime can run here" in output
+    assert "[docker] No Docker engine answers here" in output and "[local] haproxy" in output
+    recorded(request, "neither-runtime", output, where=without_haproxy_here())
+
+
+def test_local_runtime_without_haproxy_says_how_to_get_it(request, no_haproxy_path):
+    code, output = labkit("run", "5", "--runtime", "local", PATH=no_haproxy_path)
+    assert code == 1
+    assert "haproxy" in output and ("apt-get install haproxy" in output or "not on your PATH" in output)
+    recorded(request, "no-haproxy", output, where=without_haproxy_here())
+
+
+def test_make_down_with_nothing_running_is_fine(request):
+    result = subprocess.run(["make", "--no-print-directory", "down"], cwd=paths.ROOT, capture_output=True, text=True)
+    assert result.returncode == 0
+    assert "No lab of the kit is running." in result.stdout
+    recorded(request, "nothing-to-stop", result.stdout)
+
+
+def test_asking_for_the_other_runtime_while_a_lab_runs_says_how_to_switch(request):
+    try:
+        assert labkit("up", "5", "--runtime", "local")[0] == 0
+        code, output = labkit("run", "5", "--runtime", "docker")
+    finally:
+        labkit("down")
+    assert code == 1
+    assert "already up in the local runtime" in output and "make down" in output
+    recorded(request, "other-runtime-running", output)
+
+
+def test_the_help_texts_the_reference_page_shows(request):
+    result = subprocess.run(["make", "--no-print-directory", "help"], cwd=paths.ROOT, capture_output=True, text=True)
+    assert result.returncode == 0 and "make lab-5" in result.stdout
+    recorded(request, "make-help", result.stdout)
+    code, output = labkit("--help")
+    assert code == 0 and "{run,up,down,status" in output
+    recorded(request, "labkit-help", output)
