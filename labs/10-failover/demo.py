@@ -1,0 +1,79 @@
+"""Lab 10's demonstration: a server killed while traffic flows, with and without
+redispatch; then a server drained (its checks fail, it keeps answering)."""
+
+import signal
+import time
+
+from labkit import runtimes, stats
+from labkit.client import Traffic
+from labkit.demo import table
+
+SERVERS = ["app1", "app2", "app3"]
+INTER, FALL, RISE = 0.5, 2, 2  # as in the lab's haproxy.cfg
+# HAProxy waits about a second before each retry, and makes 3: an outage shorter than that
+# would let the retries find the server back and hide what redispatch is for.
+OUTAGE = 4.0
+
+
+def failed(answers) -> int:
+    return sum(a.status != 200 for a in answers)
+
+
+def kill_and_restart(record, frontend: str, backend: str, interval: float, pause: float = 1.0) -> dict:
+    """Traffic to `frontend` while app2 is killed (SIGKILL, docker kill), stays dead OUTAGE
+    seconds after HAProxy marks it DOWN, and is started again. Returns the answers and the
+    moments, in seconds since the traffic began."""
+    runtime = runtimes.named(record["runtime"])
+    with Traffic(record["frontends"][frontend] + "/", interval) as traffic:
+        time.sleep(pause)
+        killed = traffic.now()
+        runtime.stop_service(record, "app2", kill=True)
+        stats.wait_for_status(record["stats"], {(backend, "app2"): "DOWN"}, timeout=30)
+        down = traffic.now()
+        time.sleep(OUTAGE)
+        runtime.start_service(record, "app2", time.monotonic() + 60)
+        stats.wait_for_status(record["stats"], {(backend, "app2"): "UP"}, timeout=30)
+        up = traffic.now()
+        time.sleep(pause)
+    return {"sent": traffic.sent, "answers": [a for _, a in traffic.sent], "killed": killed, "down": down,
+            "up": up, "between": traffic.between(killed, down)}
+
+
+def drain(record, interval: float, pause: float = 1.0) -> dict:
+    """app2's health checks fail on purpose, without it dying: HAProxy takes it out."""
+    runtime = runtimes.named(record["runtime"])
+    before = stats.counters(record["stats"], "servers_no_redispatch", "lbtot")["app2"]
+    with Traffic(record["frontends"]["no_redispatch_front"] + "/", interval) as traffic:
+        time.sleep(pause)
+        runtime.signal_service(record, "app2", signal.SIGUSR1)
+        stats.wait_for_status(record["stats"], {("servers_no_redispatch", "app2"): "DOWN"}, timeout=30)
+        down = traffic.now()
+        at_down = stats.counters(record["stats"], "servers_no_redispatch", "lbtot")["app2"]
+        time.sleep(pause)
+        while_drained = stats.counters(record["stats"], "servers_no_redispatch", "lbtot")["app2"] - at_down
+        runtime.signal_service(record, "app2", signal.SIGUSR2)
+        stats.wait_for_status(record["stats"], {("servers_no_redispatch", "app2"): "UP"}, timeout=30)
+    return {"answers": [a for _, a in traffic.sent], "after_down": traffic.between(down, down + pause),
+            "sent_to_app2_while_drained": while_drained, "app2_before": before}
+
+
+def demo(lab, record, say=print):
+    interval = lab.manifest["demo"]["interval"]
+    say(f"\nRequests every {interval * 1000:g} ms. app2 is killed, HAProxy notices, and {OUTAGE:g} s later app2 starts again:")
+    rows = []
+    for frontend, backend, label in (("http_front", "servers", "retries + redispatch"),
+                                      ("no_redispatch_front", "servers_no_redispatch", "retries only")):
+        run = kill_and_restart(record, frontend, backend, interval)
+        rows.append([label, len(run["answers"]), failed(run["answers"]),
+                     f"{run['down'] - run['killed']:.2f} s", f"{run['up'] - run['down']:.2f} s"])
+    say(table(["backend", "requests", "failed", "killed -> DOWN", "DOWN -> UP"], rows))
+    say(f"Expected: no failed request with redispatch; without it, the requests that reach the dead\n"
+        f"app2 before HAProxy marks it DOWN fail. DOWN comes after {FALL} failed checks {INTER * 1000:g} ms apart:\n"
+        f"about {FALL * INTER:g} s, give or take one interval.")
+
+    say("\nNow app2 is drained instead: its health checks fail on purpose, but it keeps running:")
+    run = drain(record, interval)
+    say(table(["while app2 is drained", "requests", "failed", "sent to app2"],
+              [["retries only", len(run["after_down"]), failed(run["after_down"]), run["sent_to_app2_while_drained"]]]))
+    say("Expected: a drained server gets no new requests and none fail, even without redispatch: it\n"
+        "still answers whatever reached it before HAProxy took it out.")

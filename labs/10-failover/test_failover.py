@@ -1,0 +1,50 @@
+"""Lab 10, failover: health checks notice a dead server, retries and redispatch save the
+requests caught before they do, and a drained server is not a dead one."""
+
+from labkit.checks import *  # noqa: F401,F403 (the checks every lab runs)
+from labkit.labs import find_lab
+
+lab10 = find_lab(10).load("demo")
+INTERVAL = 0.004  # a request every 4 ms: 1000 and more during the outage
+
+
+def check_timeout(lab) -> float:
+    # A check waits for its connection min(timeout connect, inter): 1 s and 500 ms here.
+    return min(1.0, lab10.INTER)
+
+
+def test_a_killed_server_costs_no_request_with_redispatch(lab):
+    run = lab10.kill_and_restart(lab.record, "http_front", "servers", INTERVAL, pause=1.5)
+    assert len(run["answers"]) >= 1000, len(run["answers"])
+    assert lab10.failed(run["answers"]) == 0, [a for a in run["answers"] if a.status != 200][:5]
+    assert "app2" in {a.backend for a in run["answers"]}
+
+    # Time to DOWN against inter x fall: the first failing check comes at most one interval
+    # after the kill, DOWN after `fall` failures with (fall - 1) intervals between them;
+    # a killed container is silent, so each of its checks also waits out its timeout.
+    # A quarter second below, and a second above, for the kit's polling of the stats page.
+    to_down = run["down"] - run["killed"]
+    low = (lab10.FALL - 1) * lab10.INTER - 0.25
+    high = lab10.INTER + lab10.FALL * check_timeout(lab) + (lab10.FALL - 1) * lab10.INTER + 1
+    assert low < to_down < high, (low, to_down, high)
+
+
+def test_without_redispatch_the_requests_caught_in_between_fail(lab):
+    run = lab10.kill_and_restart(lab.record, "no_redispatch_front", "servers_no_redispatch", INTERVAL, pause=1.0)
+    # Round robin keeps giving the dead app2 a third of the requests until it is DOWN,
+    # and retries go back to it: those fail. At one request every 4 ms, with DOWN at least
+    # half a second after the kill, that is dozens of requests.
+    assert lab10.failed(run["between"]) >= 10, lab10.failed(run["between"])
+    # Every failure was sent between the kill (or just before: a request app2 was working
+    # on when it died) and the DOWN; none before, none once HAProxy knew.
+    failed_at = [t for t, answer in run["sent"] if answer.status != 200]
+    assert run["killed"] - 0.1 <= min(failed_at) and max(failed_at) <= run["down"], (
+        failed_at[:3], failed_at[-3:], run["killed"], run["down"])
+
+
+def test_a_drained_server_gets_no_new_requests_and_none_fail(lab):
+    run = lab10.drain(lab.record, INTERVAL)
+    assert run["sent_to_app2_while_drained"] == 0
+    assert lab10.failed(run["answers"]) == 0
+    # ...and it came back: the traffic after the drain reached it again.
+    assert lab.counters("servers_no_redispatch", "lbtot")["app2"] > run["app2_before"]
