@@ -2,23 +2,11 @@
 
 import html
 import re
-import subprocess
 
 import pytest
 
 from labkit import paths
 from labkit.labs import all_labs
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("site")
-    result = subprocess.run(
-        [paths.ROOT / ".venv/bin/mkdocs", "build", "--strict", "--site-dir", folder],
-        cwd=paths.ROOT, capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", "NO_MKDOCS_2_WARNING": "1"},
-    )
-    assert result.returncode == 0, result.stderr
-    return folder
 
 
 def page_text(html_file) -> str:
