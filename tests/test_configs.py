@@ -99,3 +99,10 @@ def test_the_haproxy_service_is_called_haproxy(lab):
     """Client containers inside a lab's network reach it by that name."""
     services = compose.load_services(lab.compose_file, {})
     assert compose.haproxy_service(services, lab.compose_file).name == "haproxy"
+
+
+@pytest.mark.parametrize("lab", LABS, ids=lambda lab: lab.name)
+def test_docker_mounts_the_config_the_kit_names(lab):
+    """The lab's own haproxy.cfg by default; a learner's exercise copy when the kit says so."""
+    raw = yaml.safe_load(lab.compose_file.read_text())
+    assert "${LABKIT_CONFIG:-./haproxy.cfg}:/usr/local/etc/haproxy/haproxy.cfg:ro" in raw["services"]["haproxy"]["volumes"]

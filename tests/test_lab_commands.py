@@ -14,7 +14,7 @@ import psutil
 import pytest
 
 from labkit import paths, recording, runner, state
-from labkit.pytest_plugin import haproxy_version
+from labkit.running import haproxy_version
 from labkit.labs import all_labs
 
 LABKIT = str(paths.ROOT / ".venv" / "bin" / "labkit")

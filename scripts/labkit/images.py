@@ -149,6 +149,7 @@ def remove_rootfs(workdir: Path) -> None:
 def build_all(say=print) -> list[str]:
     """Build the kit's images (and their base) with Docker Compose, as the labs do; return
     every image the labs need, bases included."""
+    from . import runner
     from .labs import all_labs
     from .runtimes import docker as docker_runtime
 
@@ -156,8 +157,8 @@ def build_all(say=print) -> list[str]:
     base_env = base_image_environment(engine, say)
     # Every lab's compose file builds the same two images; the first lab's will do.
     lab = all_labs()[0]
-    record = {"compose": docker_runtime.compose_command(), "project": lab.project,
-              "compose_file": str(lab.compose_file), "compose_env": {"LABKIT_TLS_DIR": str(paths.run_dir(0))}}
+    record = {"compose": docker_runtime.compose_command(), "project": lab.project, "compose_file": str(lab.compose_file),
+              "compose_env": runner.plan(lab, docker_runtime.DockerRuntime()).kit_env}
     paths.state_dir().mkdir(parents=True, exist_ok=True)
     log = paths.state_dir() / "images.log"
     say(f"  docker compose build (log: {paths.shown(log)})")

@@ -1,5 +1,6 @@
 """Labs are folders: labs/NN-name/ with haproxy.cfg, compose.yaml and lab.toml."""
 
+import dataclasses
 import importlib.util
 import tomllib
 from dataclasses import dataclass, field
@@ -15,6 +16,8 @@ class Lab:
     path: Path
     title: str
     manifest: dict = field(compare=False, repr=False)
+    # Another haproxy.cfg to run in the lab's place (a learner's exercise, say).
+    config_file: Path | None = field(default=None, compare=False)
 
     @property
     def name(self) -> str:
@@ -22,7 +25,10 @@ class Lab:
 
     @property
     def config(self) -> Path:
-        return self.path / "haproxy.cfg"
+        return self.config_file or self.path / "haproxy.cfg"
+
+    def with_config(self, config: Path) -> "Lab":
+        return dataclasses.replace(self, config_file=Path(config).resolve())
 
     @property
     def compose_file(self) -> Path:
@@ -34,9 +40,10 @@ class Lab:
         return f"labkit-lab{self.number:02d}"
 
     def load(self, name: str):
-        """A Python module of the lab's folder (its demo.py, say), loaded by path: lab
-        folders are not packages."""
-        spec = importlib.util.spec_from_file_location(f"lab{self.number:02d}_{name}", self.path / f"{name}.py")
+        """A Python module of the lab's folder (its demo.py, or exercise/check.py as
+        "exercise/check"), loaded by path: lab folders are not packages."""
+        module_name = f"lab{self.number:02d}_" + name.replace("/", "_")
+        spec = importlib.util.spec_from_file_location(module_name, self.path / f"{name}.py")
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         return module

@@ -31,8 +31,8 @@ class Plan:
 
 
 def plan(lab: Lab, runtime) -> Plan:
-    # Docker Compose mounts the lab's certificate from here (labs with tls = true).
-    kit_env = {"LABKIT_TLS_DIR": str(paths.tls_dir(lab.number))}
+    # Docker Compose mounts the lab's config and its certificate (labs with tls = true) from here.
+    kit_env = {"LABKIT_CONFIG": str(lab.config.resolve()), "LABKIT_TLS_DIR": str(paths.tls_dir(lab.number))}
     services = compose.load_services(lab.compose_file, {**os.environ, **kit_env})
     haproxy_service = compose.haproxy_service(services, lab.compose_file)
     env = runtime.haproxy_environment(haproxy_service.environment, lab)
