@@ -1,5 +1,6 @@
 # The kit's commands. On a fresh clone the first one creates .venv and installs the kit.
 #   make lab-5            start lab 5, show who answers, leave it running
+#   make check-lab-5      check your version of lab 5's exercise (SOLUTION=1: the reference)
 #   make down             stop every lab the kit started
 #   make doctor           what this machine has for the labs, and how to get the rest
 #   make images-save FILE=x.tar.gz / images-load FILE=x.tar.gz   images for a room without internet
@@ -36,6 +37,10 @@ $(VENV)/.installed: pyproject.toml scripts/constraints.txt
 
 lab-%: $(VENV)/.installed
 	@$(LABKIT) run $* $(if $(REQUESTS),--requests $(REQUESTS))
+
+# An exercise: your copy is labs/NN-*/exercise/haproxy.cfg; SOLUTION=1 checks the reference.
+check-lab-%: $(VENV)/.installed
+	@$(LABKIT) exercise $* $(if $(SOLUTION),--solution)
 
 down: $(VENV)/.installed
 	@$(LABKIT) down

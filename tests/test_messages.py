@@ -19,6 +19,12 @@ LABKIT = str(paths.ROOT / ".venv" / "bin" / "labkit")
 NO_ENGINE = "unix:///nonexistent/docker.sock"
 
 
+def untouched(folder, names):
+    """What a copy of a lab leaves out: caches, and a learner's copy of the exercise config."""
+    return [name for name in names
+            if name == "__pycache__" or (folder.endswith("exercise") and name == "haproxy.cfg")]
+
+
 @pytest.fixture
 def sandbox(tmp_path):
     """A copy of the kit with lab 5 only, its own state folder, and the real backends and
@@ -26,7 +32,7 @@ def sandbox(tmp_path):
     home = tmp_path / "kit"
     (home / "labs").mkdir(parents=True)
     shutil.copytree(paths.LABS_DIR / "05-round-robin", home / "labs" / "05-round-robin",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+                    ignore=untouched)
     for folder in ("backends", "haproxy"):
         (home / folder).symlink_to(paths.ROOT / folder)
     yield home
@@ -168,3 +174,23 @@ def test_the_help_texts_the_reference_page_shows(request):
     code, output = labkit("--help")
     assert code == 0 and "{run,up,down,status" in output
     recorded(request, "labkit-help", output)
+
+
+def test_an_exercise_as_a_learner_meets_it(request, sandbox, runtime):
+    """The first `make check-lab-5` makes the learner's copy and says what is still off; once
+    the copy does the task, the same command passes."""
+    env = dict(LABKIT_HOME=str(sandbox))
+    code, output = labkit("exercise", "5", "--runtime", runtime, **env)
+    assert code == 1, output
+    copy = sandbox / "labs" / "05-round-robin" / "exercise" / "haproxy.cfg"
+    assert copy.read_text() == (sandbox / "labs" / "05-round-robin" / "haproxy.cfg").read_text()
+    assert "Your copy of lab 5's config is labs/05-round-robin/exercise/haproxy.cfg" in output
+    assert "Not yet:" in output and "Done" not in output
+    if runtime == "local":
+        recorded(request, "exercise-not-yet", output)
+
+    shutil.copyfile(copy.parent / "solution.cfg", copy)
+    code, output = labkit("exercise", "5", "--runtime", runtime, **env)
+    assert code == 0, output
+    assert "Your copy" not in output and output.rstrip().endswith("Done: it does what the task asks.")
+    assert runner.leftovers() == []

@@ -114,6 +114,12 @@ def cmd_soak(args) -> int:
     return soak.soak(args.runs, args.runtime)
 
 
+def cmd_exercise(args) -> int:
+    from . import exercises
+
+    return exercises.check(args.lab, args.solution, args.runtime)
+
+
 def cmd_list(args) -> int:
     print(lab_list_text(all_labs()))
     return 0
@@ -184,6 +190,12 @@ def parser() -> argparse.ArgumentParser:
     soak.add_argument("runs", type=int)
     soak.add_argument("--runtime", default=os.environ.get("RUNTIME", "auto"))
     soak.set_defaults(func=cmd_soak)
+
+    exercise = sub.add_parser("exercise", help="check your version of a lab's exercise (make check-lab-N)")
+    exercise.add_argument("lab")
+    exercise.add_argument("--solution", action="store_true", help="check the reference solution instead")
+    exercise.add_argument("--runtime", default=os.environ.get("RUNTIME", "auto"), help=runtime_help)
+    exercise.set_defaults(func=cmd_exercise)
 
     sub.add_parser("list", help="the labs").set_defaults(func=cmd_list)
     sub.add_parser("docs-assets", help="fetch what the docs site serves itself (mermaid), once"

@@ -1,0 +1,10 @@
+"""Lab 1's exercise: a stopped server is marked DOWN within 2 s."""
+
+
+def check(lab) -> list[str]:
+    took = lab.stop_service_and_wait("app2", "servers")
+    lab.start_service("app2")
+    if took >= 2.0:
+        return [f"app2 was marked DOWN {took:.1f} s after it stopped. Which two settings on the "
+                "`default-server` line decide how often HAProxy checks, and how many failures it waits for?"]
+    return []

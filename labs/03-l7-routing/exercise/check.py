@@ -1,0 +1,23 @@
+"""Lab 3's exercise: /api/ through api_backend, over HTTP and HTTPS; the rest unchanged."""
+
+from labkit import stats
+from labkit.labs import find_lab
+
+lab3 = find_lab(3).load("demo")
+EXPECTED = {"/api/data": ("dynamic", "api_backend"), "/": ("dynamic", "dynamic_backend"),
+            "/static/logo.png": ("static", "static_backend")}
+
+
+def check(lab) -> list[str]:
+    backends = {row["pxname"] for row in stats.rows(lab.stats_url)}
+    if "api_backend" not in backends:
+        return ["HAProxy has no backend called api_backend yet."]
+    problems = []
+    for frontend, scheme in (("http_front", "HTTP"), ("https_front", "HTTPS")):
+        for path, (server, backend) in EXPECTED.items():
+            before = sum(lab.counters(backend, "lbtot").values())
+            answered = lab3.who_answers(lab.record, frontend, path)
+            if sum(lab.counters(backend, "lbtot").values()) != before + 1 or not answered.startswith(server + " "):
+                problems.append(f"over {scheme}, {path} did not go through {backend} to {server} "
+                                f"(it was answered by {answered}). Does each frontend have the rule, in the right order?")
+    return problems

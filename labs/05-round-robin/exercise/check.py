@@ -1,0 +1,11 @@
+"""Lab 5's exercise: of 40 requests in turn, app3 answers 20, app1 and app2 10 each."""
+
+from collections import Counter
+
+
+def check(lab) -> list[str]:
+    seen = Counter(a.backend for a in lab.answers_in_turn(40))
+    if seen == {"app1": 10, "app2": 10, "app3": 20}:
+        return []
+    return [f"Of 40 requests, app1 answered {seen['app1']}, app2 {seen['app2']} and app3 {seen['app3']}; "
+            "the task asks for 10, 10 and 20. What makes HAProxy give a server more turns than another?"]

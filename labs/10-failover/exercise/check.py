@@ -1,0 +1,14 @@
+"""Lab 10's exercise: servers_no_redispatch loses no request when app2 is killed."""
+
+from labkit.labs import find_lab
+
+lab10 = find_lab(10).load("demo")
+
+
+def check(lab) -> list[str]:
+    run = lab10.kill_and_restart(lab.record, "no_redispatch_front", "servers_no_redispatch", 0.004, pause=0.5)
+    lost = lab10.failed(run["answers"])
+    if lost == 0:
+        return []
+    return [f"{lost} of {len(run['answers'])} requests failed after app2 was killed. "
+            "Where do the retries of a failed request go?"]
