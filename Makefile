@@ -28,9 +28,12 @@ help:
 
 $(VENV)/.installed: pyproject.toml scripts/constraints.txt
 	@echo "Setting up $(VENV) (once) ..."
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+		echo "The kit needs Python 3.11 or newer; $(PYTHON) is $$($(PYTHON) --version 2>&1 | head -n 1)."; \
+		echo "Install one (Ubuntu 22.04: sudo apt-get install python3.11 python3.11-venv), then: make PYTHON=python3.11 ..."; exit 1; }
 	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
 		echo "Could not create a virtual environment with $(PYTHON)."; \
-		echo "Debian/Ubuntu: sudo apt-get install python3-venv   (the kit needs Python 3.10 or newer)"; exit 1; }
+		echo "Debian/Ubuntu: sudo apt-get install python3-venv"; exit 1; }
 	@$(VENV)/bin/pip install --quiet --disable-pip-version-check -c scripts/constraints.txt -e . \
 		|| { rm -rf $(VENV); echo "Installing the kit's Python packages failed (see above)."; exit 1; }
 	@touch $@

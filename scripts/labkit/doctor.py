@@ -21,8 +21,8 @@ def version_of(command: list[str]) -> str:
 
 
 def check_python() -> tuple[bool, str]:
-    ok = sys.version_info >= (3, 10)
-    return ok, f"Python {sys.version.split()[0]}" + ("" if ok else ": the kit needs 3.10 or newer")
+    ok = sys.version_info >= (3, 11)
+    return ok, f"Python {sys.version.split()[0]}" + ("" if ok else ": the kit needs 3.11 or newer")
 
 
 def check_haproxy() -> tuple[bool, str]:
