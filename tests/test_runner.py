@@ -62,6 +62,17 @@ def test_mapping_server_addresses_keeps_every_line_in_place():
     ]
 
 
+@pytest.mark.parametrize("duration, expected", [("500ms", 0.5), ("2s", 2.0), ("1m", 60.0), ("250", 0.25)])
+def test_haproxy_times_in_seconds(duration, expected):
+    assert haproxy.seconds(duration) == expected
+
+
+def test_health_check_timing_comes_from_defaults_or_haproxys_own():
+    config = "defaults\n    timeout connect 1s\n    default-server check inter 300ms fall 4\nbackend b\n"
+    assert haproxy.health_checks(config) == haproxy.HealthChecks(inter=0.3, fall=4, rise=2, timeout=0.3)
+    assert haproxy.health_checks("defaults\n    timeout connect 1s\n") == haproxy.HealthChecks(2.0, 3, 2, 1.0)
+
+
 def test_listeners_of_lab_5():
     env = {"BIND_ADDR": "0.0.0.0", "HTTP_PORT": "8500", "STATS_PORT": "8504"}
     frontends, stats = haproxy.listeners(find_lab(5).config.read_text(), env)

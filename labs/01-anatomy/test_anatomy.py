@@ -3,6 +3,7 @@ server that dies, as the episode promised, once the health checks have noticed."
 
 from labkit.checks import *  # noqa: F401,F403 (the checks every lab runs)
 from labkit.client import Traffic
+from labkit.haproxy import health_checks
 from labkit.labs import find_lab
 
 lab1 = find_lab(1).load("demo")
@@ -27,8 +28,8 @@ def test_traffic_survives_a_stopped_server_once_haproxy_marks_it_down(lab):
 
 
 def test_detection_takes_what_the_check_settings_say(lab):
-    inter, fall, rise, connect_timeout = 2.0, 3, 2, 5.0  # as in the lab's haproxy.cfg
-    check_timeout = min(connect_timeout, inter)  # how long a check waits for its connection
+    checks = health_checks(lab.lab.config.read_text())
+    inter, fall, rise, check_timeout = checks.inter, checks.fall, checks.rise, checks.timeout
     with Traffic(lab.frontends["http_front"] + "/", interval=0.2) as traffic:
         moments = lab1.outage(lab.record, traffic, pause=0.5)
     to_down = moments["HAProxy marks app2 DOWN"] - moments["app2 stopped"]

@@ -5,13 +5,13 @@ from labkit.client import answers_concurrently, answers_in_turn
 from labkit.demo import measured, share, table
 
 
-def spread(lab, record, frontend, backend, servers, send, say):
+def spread(record, backend, servers, send, say):
     """Send, then print each server's count (client and HAProxy) beside a third each."""
     answers, seen, counted = measured(record, backend, send)
     n = len(answers)
     say(table(["server", "client saw", "HAProxy lbtot", "expected", "observed"],
               [[s, seen[s], counted[s], share(1, len(servers)), share(seen[s], n)] for s in servers]))
-    return seen, n
+    return seen
 
 
 def demo(lab, record, say=print):
@@ -23,7 +23,7 @@ def demo(lab, record, say=print):
                                       ("coarse_ring_front", "coarse_ring", "weight 1, as in the episode: 16 points each")):
         url = record["frontends"][frontend] + "/"
         say(f"\n{n} requests one after another to {url} ({title}):")
-        seen, _ = spread(lab, record, frontend, backend, servers, lambda: answers_in_turn(url, n), say)
+        seen = spread(record, backend, servers, lambda: answers_in_turn(url, n), say)
         statistic = bounds.chi2_statistic([seen[s] for s in servers], [1 / 3] * 3)
         say(f"chi-square against a third each: {statistic:.1f} "
             f"(an exactly fair split goes above {critical:.1f} once in a million runs)")

@@ -4,12 +4,10 @@ redispatch; then a server drained (its checks fail, it keeps answering)."""
 import signal
 import time
 
-from labkit import runtimes, stats
+from labkit import haproxy, runtimes, stats
 from labkit.client import Traffic
 from labkit.demo import table
 
-SERVERS = ["app1", "app2", "app3"]
-INTER, FALL, RISE = 0.5, 2, 2  # as in the lab's haproxy.cfg
 # HAProxy waits about a second before each retry, and makes 3: an outage shorter than that
 # would let the retries find the server back and hide what redispatch is for.
 OUTAGE = 4.0
@@ -35,14 +33,14 @@ def kill_and_restart(record, frontend: str, backend: str, interval: float, pause
         stats.wait_for_status(record["stats"], {(backend, "app2"): "UP"}, timeout=30)
         up = traffic.now()
         time.sleep(pause)
+        end = traffic.now()
     return {"sent": traffic.sent, "answers": [a for _, a in traffic.sent], "killed": killed, "down": down,
-            "up": up, "between": traffic.between(killed, down)}
+            "up": up, "between": traffic.between(killed, down), "after_up": traffic.between(up, end)}
 
 
 def drain(record, interval: float, pause: float = 1.0) -> dict:
     """app2's health checks fail on purpose, without it dying: HAProxy takes it out."""
     runtime = runtimes.named(record["runtime"])
-    before = stats.counters(record["stats"], "servers_no_redispatch", "lbtot")["app2"]
     with Traffic(record["frontends"]["no_redispatch_front"] + "/", interval) as traffic:
         time.sleep(pause)
         runtime.signal_service(record, "app2", signal.SIGUSR1)
@@ -53,8 +51,11 @@ def drain(record, interval: float, pause: float = 1.0) -> dict:
         while_drained = stats.counters(record["stats"], "servers_no_redispatch", "lbtot")["app2"] - at_down
         runtime.signal_service(record, "app2", signal.SIGUSR2)
         stats.wait_for_status(record["stats"], {("servers_no_redispatch", "app2"): "UP"}, timeout=30)
+        at_up = stats.counters(record["stats"], "servers_no_redispatch", "lbtot")["app2"]
+        time.sleep(pause)
+        after_up = stats.counters(record["stats"], "servers_no_redispatch", "lbtot")["app2"] - at_up
     return {"answers": [a for _, a in traffic.sent], "after_down": traffic.between(down, down + pause),
-            "sent_to_app2_while_drained": while_drained, "app2_before": before}
+            "sent_to_app2_while_drained": while_drained, "sent_to_app2_after_up": after_up}
 
 
 def demo(lab, record, say=print):
@@ -67,9 +68,10 @@ def demo(lab, record, say=print):
         rows.append([label, len(run["answers"]), failed(run["answers"]),
                      f"{run['down'] - run['killed']:.2f} s", f"{run['up'] - run['down']:.2f} s"])
     say(table(["backend", "requests", "failed", "killed -> DOWN", "DOWN -> UP"], rows))
+    checks = haproxy.health_checks(lab.config.read_text())
     say(f"Expected: no failed request with redispatch; without it, the requests that reach the dead\n"
-        f"app2 before HAProxy marks it DOWN fail. DOWN comes after {FALL} failed checks {INTER * 1000:g} ms apart:\n"
-        f"about {FALL * INTER:g} s, give or take one interval.")
+        f"app2 before HAProxy marks it DOWN fail. DOWN comes after {checks.fall} failed checks {checks.inter * 1000:g} ms apart:\n"
+        f"about {checks.fall * checks.inter:g} s, give or take one interval.")
 
     say("\nNow app2 is drained instead: its health checks fail on purpose, but it keeps running:")
     run = drain(record, interval)

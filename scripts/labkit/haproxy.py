@@ -205,3 +205,39 @@ def default_backend(text: str, frontend: str) -> str:
             found = section.directives("default_backend")
             return found[-1][0] if found else section.name
     raise LabkitError(f"no frontend {frontend!r} in the config")
+
+
+def seconds(duration: str) -> float:
+    """An HAProxy time ("500ms", "2s", "1m"; a bare number is milliseconds) in seconds."""
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)(us|ms|s|m|h|d)?", duration)
+    if not match:
+        raise ValueError(f"not an HAProxy time: {duration!r}")
+    unit = {"us": 1e-6, "ms": 1e-3, None: 1e-3, "s": 1, "m": 60, "h": 3600, "d": 86400}[match[2]]
+    return float(match[1]) * unit
+
+
+@dataclass(frozen=True)
+class HealthChecks:
+    inter: float  # seconds between checks
+    fall: int  # failed checks in a row that mark a server DOWN
+    rise: int  # passed checks in a row that mark it UP
+    timeout: float  # how long one check waits for its connection: min(timeout connect, inter)
+
+
+def health_checks(text: str) -> HealthChecks:
+    """The check timing the `defaults` section gives every server (HAProxy's own defaults
+    where it says nothing: inter 2s, fall 3, rise 2)."""
+    settings = {"inter": "2s", "fall": "3", "rise": "2"}
+    connect = None
+    for section in sections(text):
+        if section.kind != "defaults":
+            continue
+        for args in section.directives("default-server"):
+            for key in settings:
+                if key in args:
+                    settings[key] = args[args.index(key) + 1]
+        for args in section.directives("timeout"):
+            if args[0] == "connect":
+                connect = seconds(args[1])
+    inter = seconds(settings["inter"])
+    return HealthChecks(inter, int(settings["fall"]), int(settings["rise"]), min(connect or inter, inter))

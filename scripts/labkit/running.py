@@ -49,10 +49,6 @@ class RunningLab:
         """(testinfra host, haproxy's pid there, its config's path there, `haproxy -c` command)."""
         return named(self.runtime).haproxy_host(self.record)
 
-    def haproxy_version(self) -> str:
-        """'2.6', say: the HAProxy that runs this lab (its recorded outputs depend on it)."""
-        return haproxy_version(self.record)
-
     def stop_service_and_wait(self, service: str, backend: str, kill: bool = False, timeout: float = 30) -> float:
         """Stop a service and wait until HAProxy reports it DOWN in `backend`; the seconds it took."""
         began = time.monotonic()

@@ -282,7 +282,10 @@ class DockerRuntime:
         self.container(record, service).kill(signal=int(signum))
 
     def start_service(self, record: dict, service: str, deadline: float) -> None:
-        """Start the same container again (same name, same address) and wait until healthy."""
+        """Start the same container again and wait until healthy. It keeps its name; Docker
+        gives it back its address unless another container took it meanwhile, which is why
+        lab 7, whose client containers come and go while a server is down, has HAProxy ask
+        Docker's DNS again (resolvers) while other labs need not."""
         self.container(record, service).start()
         self.wait_healthy(client(), record, deadline, service=service)
 
