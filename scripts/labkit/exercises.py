@@ -1,15 +1,20 @@
 """`make check-lab-N`: run a learner's version of a lab's config and check what it does.
 
 Each lab's exercise/ folder holds the task (task.md, shown on the lab's page), a
-reference solution (solution.cfg) and a checker (check.py, with `check(lab)` returning
-what is still off, each with a hint). The learner edits exercise/haproxy.cfg, a copy of
-the lab's config made for them the first time (not committed).
+reference solution (solution.cfg) and a checker (check.py). The checker names the
+sections the task lets the learner change (MAY_CHANGE), may say what must stay as it is
+(`must_stay(reference, yours)`, read from the configs before anything starts), and
+measures the running lab (`check(lab)`); each returns what is still off, with a hint.
+The learner edits exercise/haproxy.cfg, a copy of the lab's config made for them the
+first time (not committed).
 """
 
 import os
 import shutil
+from pathlib import Path
+from unittest import mock
 
-from . import paths, runner, state
+from . import haproxy, paths, runner, state
 from .errors import LabkitError
 from .labs import find_lab
 from .running import RunningLab
@@ -24,6 +29,28 @@ def learners_copy(lab, say=print):
     return copy
 
 
+def changed_sections(reference: str, yours: str) -> set[str]:
+    """The sections ("backend servers", "defaults") whose directives differ between two
+    configs; comments, blank lines and indentation aside."""
+    def by_name(text):
+        return {f"{s.kind} {s.name}".strip(): [words for _, words in s.lines] for s in haproxy.sections(text)}
+    ours, theirs = by_name(reference), by_name(yours)
+    return {name for name in ours.keys() | theirs.keys() if ours.get(name) != theirs.get(name)}
+
+
+def out_of_bounds(lab, checker, config: Path) -> list[str]:
+    """What the learner's copy does that the task rules out, read from the configs alone."""
+    reference, yours = lab.config.read_text(), Path(config).read_text()
+    problems = []
+    extra = sorted(changed_sections(reference, yours) - checker.MAY_CHANGE)
+    if extra:
+        problems.append(f"Your copy also changes {', '.join(extra)}; the task asks you to change only "
+                        f"{', '.join(sorted(checker.MAY_CHANGE))}. Put the rest back as it was.")
+    if hasattr(checker, "must_stay"):
+        problems += checker.must_stay(reference, yours)
+    return problems
+
+
 def check(number, solution: bool = False, runtime: str | None = None, say=print, config=None) -> int:
     """Check the learner's copy, the reference solution, or any `config` given."""
     lab = find_lab(number)
@@ -36,20 +63,7 @@ def check(number, solution: bool = False, runtime: str | None = None, say=print,
     config = config or (folder / "solution.cfg" if solution else learners_copy(lab, say))
     checker = lab.load("exercise/check")
     say(f"Checking {paths.shown(config)} ...")
-    saved = {key: os.environ.get(key) for key in getattr(checker, "LAB_ENV", {})}
-    os.environ.update(getattr(checker, "LAB_ENV", {}))
-    try:
-        record, _ = runner.up(lab.with_config(config), runtime, say=lambda message: None)
-        try:
-            problems = checker.check(RunningLab(lab.with_config(config), record))
-        finally:
-            runner.stop(record)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    problems = out_of_bounds(lab, checker, config) or measured(lab.with_config(config), checker, runtime)
     if problems:
         say("Not yet:")
         for problem in problems:
@@ -57,3 +71,14 @@ def check(number, solution: bool = False, runtime: str | None = None, say=print,
         return 1
     say("Done: it does what the task asks.")
     return 0
+
+
+def measured(lab, checker, runtime) -> list[str]:
+    """Start the lab with the config to check, run the checker against it, stop the lab."""
+    # A checker may set the lab's variables (shorter delays, say) for its own run only.
+    with mock.patch.dict(os.environ, getattr(checker, "LAB_ENV", {})):
+        record, _ = runner.up(lab, runtime, say=lambda message: None)
+        try:
+            return checker.check(RunningLab(lab, record))
+        finally:
+            runner.stop(record)

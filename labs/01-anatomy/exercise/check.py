@@ -1,5 +1,7 @@
 """Lab 1's exercise: a stopped server is marked DOWN within 2 s."""
 
+MAY_CHANGE = {"defaults"}  # the task: only the health-check settings
+
 
 def check(lab) -> list[str]:
     took = lab.stop_service_and_wait("app2", "servers")

@@ -2,6 +2,8 @@
 
 from labkit import stats
 
+MAY_CHANGE = {"frontend http_front"}
+
 
 def check(lab) -> list[str]:
     problems = []

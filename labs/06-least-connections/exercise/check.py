@@ -1,13 +1,22 @@
 """Lab 6's exercise: round robin gives the fast app2 at least 80% of staggered traffic."""
 
-from labkit.client import answers_staggered
+from labkit import haproxy
+from labkit.client import answers_staggered, count_backends
 
 LAB_ENV = {"LAB6_SLOW_DELAY": "1"}  # quicker to check than the demo's 5 s
 
+MAY_CHANGE = {"backend round_robin_servers"}
+
+
+def must_stay(reference: str, yours: str) -> list[str]:
+    balance = [s.directives("balance") for s in haproxy.sections(yours) if s.name == "round_robin_servers"]
+    if balance != [[["roundrobin"]]]:
+        return ["round_robin_servers must keep `balance roundrobin`: the task is to help round robin, not to replace it."]
+    return []
+
 
 def check(lab) -> list[str]:
-    answers = answers_staggered(lab.frontends["round_robin_front"] + "/", 20, 0.1)
-    fast = sum(a.backend == "app2" for a in answers)
+    fast = count_backends(answers_staggered(lab.frontends["round_robin_front"] + "/", 20, 0.1))["app2"]
     if fast >= 16:
         return []
     return [f"app2 answered {fast} of 20 ({100 * fast // 20}%). Round robin cannot see which server is slow, "

@@ -2,6 +2,8 @@
 
 from labkit.client import ask, session
 
+MAY_CHANGE = {"backend by_source"}
+
 
 def check(lab) -> list[str]:
     url = lab.frontends["http_front"] + "/"

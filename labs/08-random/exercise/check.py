@@ -1,15 +1,27 @@
 """Lab 8's exercise: one_draw sends the slow server at most 225 of 1000 requests.
 
-The bound is lab 8's own (see its test_two_draws_spare_the_slow_server): with one draw the
-slow server's count falls below 234 at most once in two million checks, and with two
-draws it goes above 225 at most as rarely. So the untouched config fails this check and a
+The bound is lab 8's own (its test_two_draws_spare_the_slow_server says why): with one
+draw the slow server's count falls below 234 at most once in two million checks; with two
+draws, allowing each request at most a 0.16 chance of landing on it (measured: 0.09 to
+0.12), it goes above 225 at most as rarely. So the untouched config fails this check and a
 second draw passes it, both all but surely."""
 
-from labkit import bounds
+from labkit import bounds, haproxy
 from labkit.client import answers_concurrently, count_backends
 
 LAB_ENV = {"LAB8_SLOW_DELAY": "0.2"}
 REQUESTS, CLIENTS = 1000, 8
+
+MAY_CHANGE = {"backend one_draw"}
+
+
+def must_stay(reference: str, yours: str) -> list[str]:
+    def server_lines(text):
+        return [s.directives("server") for s in haproxy.sections(text) if s.name == "one_draw"]
+    if server_lines(yours) != server_lines(reference):
+        return ["one_draw's `server` lines must stay as they are: the task is to change how HAProxy "
+                "picks among the same three servers, not their weights."]
+    return []
 
 
 def check(lab) -> list[str]:

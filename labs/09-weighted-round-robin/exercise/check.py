@@ -2,6 +2,8 @@
 
 from collections import Counter
 
+MAY_CHANGE = {"backend servers"}
+
 
 def check(lab) -> list[str]:
     seen = Counter(a.backend for a in lab.answers_in_turn(100))

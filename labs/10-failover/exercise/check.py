@@ -4,6 +4,8 @@ from labkit.labs import find_lab
 
 lab10 = find_lab(10).load("demo")
 
+MAY_CHANGE = {"backend servers_no_redispatch"}
+
 
 def check(lab) -> list[str]:
     run = lab10.kill_and_restart(lab.record, "no_redispatch_front", "servers_no_redispatch", 0.004, pause=0.5)
