@@ -14,6 +14,7 @@ import subprocess
 import pytest
 
 from labkit import haproxy, paths, recording, runner
+from labkit.runtimes import docker as docker_runtime
 
 LABKIT = str(paths.ROOT / ".venv" / "bin" / "labkit")
 NO_ENGINE = "unix:///nonexistent/docker.sock"
@@ -153,7 +154,11 @@ def test_make_down_with_nothing_running_is_fine(request):
     result = subprocess.run(["make", "--no-print-directory", "down"], cwd=paths.ROOT, capture_output=True, text=True)
     assert result.returncode == 0
     assert "No lab of the kit is running." in result.stdout
-    recorded(request, "nothing-to-stop", result.stdout)
+    # Where Docker holds a network it will not delete (moby#42119), `make down` says so
+    # after its message. That is the engine's state, not the kit's message: the page shows
+    # the message alone.
+    message = result.stdout.split(docker_runtime.STUCK_NETWORK.split("{name}")[0])[0]
+    recorded(request, "nothing-to-stop", message)
 
 
 def test_asking_for_the_other_runtime_while_a_lab_runs_says_how_to_switch(request):
