@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 from .. import haproxy, images, paths, state
 from ..images import BACKEND_IMAGE
@@ -356,21 +355,21 @@ class DockerClients:
             container.reload()
             return container, container.attrs["NetworkSettings"]["Networks"][network.name]["IPAddress"]
 
+        # One at a time, both ways: libnetwork keeps a count of each network's endpoints
+        # that concurrent creates and removes can leave wrong (moby#42119), and then the
+        # network can never be removed until dockerd restarts. Lab 7's 40 clients in
+        # parallel did exactly that here, now and then.
         try:
-            with ThreadPoolExecutor(8) as pool:
-                for container, address in pool.map(run, range(len(self.hosts))):
-                    self.containers[address] = container
-                    self.addresses.append(address)
+            for i in range(len(self.hosts)):
+                container, address = run(i)
+                self.containers[address] = container
+                self.addresses.append(address)
         except BaseException:
             self.__exit__()
             raise
         return self
 
     def __exit__(self, *exc):
-        # Stopped together, removed one at a time: the engine keeps a count of each
-        # network's endpoints, and the kit once found it wrong after many parallel removals.
-        with ThreadPoolExecutor(8) as pool:
-            list(pool.map(lambda c: c.kill(), self.containers.values()))
         for container in self.containers.values():
             container.remove(force=True)
         self.containers.clear()
