@@ -34,7 +34,7 @@ def kill_and_restart(record, frontend: str, backend: str, interval: float, pause
         up = traffic.now()
         time.sleep(pause)
         end = traffic.now()
-    return {"sent": traffic.sent, "answers": [a for _, a in traffic.sent], "killed": killed, "down": down,
+    return {"sent": traffic.sent, "answers": [request.answer for request in traffic.sent], "killed": killed, "down": down,
             "up": up, "between": traffic.between(killed, down), "after_up": traffic.between(up, end)}
 
 
@@ -54,7 +54,7 @@ def drain(record, interval: float, pause: float = 1.0) -> dict:
         at_up = stats.counters(record["stats"], "servers_no_redispatch", "lbtot")["app2"]
         time.sleep(pause)
         after_up = stats.counters(record["stats"], "servers_no_redispatch", "lbtot")["app2"] - at_up
-    return {"answers": [a for _, a in traffic.sent], "after_down": traffic.between(down, down + pause),
+    return {"answers": [request.answer for request in traffic.sent], "after_down": traffic.between(down, down + pause),
             "sent_to_app2_while_drained": while_drained, "sent_to_app2_after_up": after_up}
 
 

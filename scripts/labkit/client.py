@@ -79,14 +79,23 @@ def answers_staggered(url: str, count: int, interval: float) -> list[Answer]:
     return results
 
 
+@dataclass(frozen=True)
+class Sent:
+    """One request of a Traffic: when it was sent and answered (seconds since the traffic
+    began), and the answer. On a busy machine a request can wait well after `at` to leave."""
+    at: float
+    answer: Answer
+    answered: float
+
+
 class Traffic:
     """Requests that keep coming, one every `interval` seconds on a connection of its own,
-    from when the `with` block starts until it ends; each answer is kept with the time it
-    was sent. A request that gets no HTTP answer at all counts as status 0."""
+    from when the `with` block starts until it ends; each answer is kept with the times it
+    was sent and answered. A request that gets no HTTP answer at all counts as status 0."""
 
     def __init__(self, url: str, interval: float, timeout: float = 60):
         self.url, self.interval, self.timeout = url, interval, timeout
-        self.sent: list[tuple[float, Answer]] = []
+        self.sent: list[Sent] = []
         self.began = 0.0
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -103,7 +112,7 @@ class Traffic:
             except LabkitError:
                 answer = Answer(0, None)
         with self._lock:
-            self.sent.append((sent_at, answer))
+            self.sent.append(Sent(sent_at, answer, self.now()))
 
     def _schedule(self):
         i = 0
@@ -125,11 +134,12 @@ class Traffic:
         self._scheduler.join()
         for thread in self._threads:
             thread.join()
-        self.sent.sort(key=lambda pair: pair[0])
+        self.sent.sort(key=lambda request: request.at)
         return False
 
     def between(self, start: float, end: float) -> list[Answer]:
-        return [answer for sent_at, answer in self.sent if start <= sent_at < end]
+        """The answers to the requests sent from `start` until `end`."""
+        return [request.answer for request in self.sent if start <= request.at < end]
 
 
 def answers_concurrently(url: str, count: int, clients: int) -> list[Answer]:
