@@ -8,7 +8,7 @@
     ROUTES        comma-separated names from ROUTE_CATALOGUE below
     THREADS       how many requests it serves at once
 
-Run it as `python app.py`, or `python app.py healthcheck` to probe a running one.
+Run it as `python app.py`.
 SIGUSR1 makes its /healthz fail (503) while everything else still answers, as a server
 being drained; SIGUSR2 makes it pass again.
 """
@@ -126,27 +126,11 @@ def create_app(name, delay=0.0, routes=DEFAULT_ROUTES):
     return app
 
 
-def healthcheck(port):
-    """Exit 0 when the backend on this port answers /healthz (used by Docker's HEALTHCHECK)."""
-    import urllib.request
-
-    # No proxy: the probe must reach this container's own loopback.
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
-            return 0 if response.status == 200 else 1
-    except OSError as error:
-        print(f"healthcheck failed: {error}", file=sys.stderr)
-        return 1
-
-
 def main(argv):
     env = os.environ
     port = int(env.get("PORT", "8000"))
-    if argv[1:] == ["healthcheck"]:
-        return healthcheck(port)
     if argv[1:]:
-        raise SystemExit(f"usage: {argv[0]} [healthcheck]")
+        raise SystemExit(f"usage: {argv[0]} (it takes no arguments; the environment sets it up)")
 
     import waitress
 
