@@ -39,6 +39,7 @@ class Answer:
     status: int
     backend: str | None
     seconds: float = 0.0
+    failure: str = ""  # why there was no HTTP answer (status 0)
 
 
 def ask(http: requests.Session, url: str, method: str = "GET", **kwargs) -> Answer:
@@ -109,8 +110,8 @@ class Traffic:
         with session() as http:
             try:
                 answer = ask(http, self.url, timeout=self.timeout)
-            except LabkitError:
-                answer = Answer(0, None)
+            except LabkitError as error:
+                answer = Answer(0, None, failure=str(error))
         with self._lock:
             self.sent.append(Sent(sent_at, answer, self.now()))
 

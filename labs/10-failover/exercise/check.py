@@ -1,5 +1,7 @@
 """Lab 10's exercise: servers_no_redispatch loses no request when app2 is killed."""
 
+from collections import Counter
+
 from labkit.labs import find_lab
 
 lab10 = find_lab(10).load("demo")
@@ -12,5 +14,9 @@ def check(lab) -> list[str]:
     lost = lab10.failed(run["answers"])
     if lost == 0:
         return []
-    return [f"{lost} of {len(run['answers'])} requests failed after app2 was killed. "
+    # What the failed requests got (HTTP 503 from HAProxy, or no answer at all and why),
+    # so that a failure says its cause.
+    got = Counter(f"HTTP {a.status}" if a.status else a.failure for a in run["answers"] if a.status != 200)
+    return [f"{lost} of {len(run['answers'])} requests failed after app2 was killed "
+            f"({'; '.join(f'{kind}: {count}' for kind, count in got.most_common())}). "
             "Where do the retries of a failed request go?"]
