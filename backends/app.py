@@ -14,6 +14,7 @@ being drained; SIGUSR2 makes it pass again.
 """
 
 import os
+import resource
 import signal
 import sys
 import time
@@ -126,6 +127,25 @@ def create_app(name, delay=0.0, routes=DEFAULT_ROUTES):
     return app
 
 
+# A proxy keeps a server's connections open after their requests, to use them again:
+# HAProxy, after a burst such as a server coming back UP, can hold a hundred of them idle.
+# At waitress's default limit of 100 open connections the backend stopped accepting new
+# ones and its requests hung (lab 10 under Docker); this many leaves ample room.
+CONNECTION_LIMIT = 1000
+SPARE_FILES = 64  # the process's own files: its listening socket, logs, Python's modules
+
+
+def connection_limit(wanted: int = CONNECTION_LIMIT) -> int:
+    """Raise this process's open-file limit toward `wanted` connections (the hard limit
+    may cap it, as on a machine that allows few files) and return how many fit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    needed = wanted + SPARE_FILES
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        soft = needed if hard == resource.RLIM_INFINITY else min(hard, needed)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    return wanted if soft == resource.RLIM_INFINITY else min(wanted, soft - SPARE_FILES)
+
+
 def main(argv):
     env = os.environ
     port = int(env.get("PORT", "8000"))
@@ -147,6 +167,7 @@ def main(argv):
         host=env.get("BIND", "0.0.0.0"),
         port=port,
         threads=int(env.get("THREADS", "64")),
+        connection_limit=connection_limit(),
         ident=name,
         # waitress drops X-Forwarded-* by default; keep them so /whoami shows what HAProxy added.
         clear_untrusted_proxy_headers=False,

@@ -1,11 +1,17 @@
 """The one backend app: who it says it is, on every response, and what it serves."""
 
+import http.client
 import importlib.util
+import os
+import socket
+import subprocess
+import sys
 import time
 
 import pytest
 
 from labkit import paths
+from labkit.runtimes.local import free_port
 
 spec = importlib.util.spec_from_file_location("backend_app", paths.BACKEND_APP)
 backend_app = importlib.util.module_from_spec(spec)
@@ -83,3 +89,37 @@ def test_health_can_be_made_to_fail_while_the_rest_still_answers():
     finally:
         backend_app.HEALTH["passing"] = True
     assert client.get("/healthz").status_code == 200
+
+
+def test_the_real_server_still_answers_while_a_proxy_holds_many_connections_idle():
+    # HAProxy keeps a server's connections open after their requests to use them again.
+    # At waitress's default limit of 100 the backend stopped accepting, and requests hung.
+    port = free_port()
+    server = subprocess.Popen([sys.executable, str(paths.BACKEND_APP)], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL,
+                              env={**os.environ, "BACKEND_NAME": "app1", "BIND": "127.0.0.1", "PORT": str(port)})
+    held = []
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None, "the backend did not start"
+                time.sleep(0.1)
+        for _ in range(150):
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=3)
+            held.append(connection)
+            connection.request("GET", "/")
+            assert connection.getresponse().read() == b"Hello from app1!\n"
+        # Every one of them is still open, idle, kept alive; one more comes.
+        one_more = http.client.HTTPConnection("127.0.0.1", port, timeout=3)
+        held.append(one_more)
+        one_more.request("GET", "/")
+        assert one_more.getresponse().status == 200
+    finally:
+        for connection in held:
+            connection.close()
+        server.terminate()
+        server.wait(10)
