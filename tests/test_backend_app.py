@@ -3,15 +3,13 @@
 import http.client
 import importlib.util
 import os
-import socket
-import subprocess
 import sys
 import time
 
 import pytest
 
 from labkit import paths
-from labkit.runtimes.local import free_port
+from labkit.runtimes.local import free_port, running_process, spawn, stop_processes, wait_healthy
 
 spec = importlib.util.spec_from_file_location("backend_app", paths.BACKEND_APP)
 backend_app = importlib.util.module_from_spec(spec)
@@ -91,23 +89,15 @@ def test_health_can_be_made_to_fail_while_the_rest_still_answers():
     assert client.get("/healthz").status_code == 200
 
 
-def test_the_real_server_still_answers_while_a_proxy_holds_many_connections_idle():
+def test_the_real_server_still_answers_while_a_proxy_holds_many_connections_idle(tmp_path):
     # HAProxy keeps a server's connections open after their requests to use them again.
     # At waitress's default limit of 100 the backend stopped accepting, and requests hung.
     port = free_port()
-    server = subprocess.Popen([sys.executable, str(paths.BACKEND_APP)], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL,
-                              env={**os.environ, "BACKEND_NAME": "app1", "BIND": "127.0.0.1", "PORT": str(port)})
+    server = spawn([sys.executable, paths.BACKEND_APP],
+                   {**os.environ, "BACKEND_NAME": "app1", "BIND": "127.0.0.1", "PORT": str(port)}, tmp_path / "app1.log")
     held = []
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline and server.poll() is None, "the backend did not start"
-                time.sleep(0.1)
+        wait_healthy({"app1": {**server, "url": f"http://127.0.0.1:{port}"}}, time.monotonic() + 30)
         for _ in range(150):
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=3)
             held.append(connection)
@@ -121,5 +111,4 @@ def test_the_real_server_still_answers_while_a_proxy_holds_many_connections_idle
     finally:
         for connection in held:
             connection.close()
-        server.terminate()
-        server.wait(10)
+        stop_processes([process for process in [running_process(server)] if process])
