@@ -67,6 +67,23 @@ def test_haproxy_times_in_seconds(duration, expected):
     assert haproxy.seconds(duration) == expected
 
 
+def test_abnormal_endings_are_the_log_lines_of_requests_that_did_not_end_normally():
+    # Lines as lab 10's HAProxy printed them under Docker, a server-side abort added.
+    ok = ('192.168.208.1:53186 [22/Nov/2026:03:05:50.677] no_redispatch_front servers_no_redispatch/app1 '
+          '0/0/0/0/0 200 160 - - ---- 1/1/0/0/0 0/0 "GET / HTTP/1.1"')
+    not_found = ('192.168.208.1:45370 [22/Nov/2026:03:05:50.529] http_front servers/app2 0/0/0/1/1 404 179 '
+                 '- - ---- 1/1/0/0/0 0/0 "GET /nothere HTTP/1.1"')
+    gave_up = ('192.168.208.1:53192 [22/Nov/2026:03:05:50.683] no_redispatch_front servers_no_redispatch/app2 '
+               '0/0/-1/-1/4009 503 217 - - sC-- 1/1/0/0/3 0/0 "GET / HTTP/1.1"')
+    cut = ('192.168.208.1:53300 [22/Nov/2026:03:05:51.001] http_front servers/app3 0/0/0/1/2 200 143 '
+           '- - SD-- 3/3/2/1/+1 0/0 "GET / HTTP/1.1"')
+    health = ("[WARNING]  (8) : Server servers/app2 is DOWN, reason: Layer4 timeout, check duration: 501ms. "
+              "2 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.")
+    log = "\n".join([ok, not_found, health, gave_up, ok, cut])
+    assert haproxy.abnormal_endings(log) == [gave_up, cut]
+    assert haproxy.abnormal_endings("\n".join([ok, not_found, health])) == []
+
+
 def test_health_check_timing_comes_from_defaults_or_haproxys_own():
     config = "defaults\n    timeout connect 1s\n    default-server check inter 300ms fall 4\nbackend b\n"
     assert haproxy.health_checks(config) == haproxy.HealthChecks(inter=0.3, fall=4, rise=2, timeout=0.3)

@@ -2,6 +2,7 @@
 requests caught before they do, and a drained server is not a dead one."""
 
 from labkit.checks import *  # noqa: F401,F403 (the checks every lab runs)
+from labkit.client import Answer
 from labkit.haproxy import health_checks
 from labkit.labs import find_lab
 
@@ -49,3 +50,33 @@ def test_a_drained_server_gets_no_new_requests_and_none_fail(lab):
     assert lab10.failed(run["answers"]) == 0
     # ...and it came back: once UP again, HAProxy sends it requests.
     assert run["sent_to_app2_after_up"] > 0
+
+
+def test_the_exercise_check_asks_haproxys_log_who_cut_an_answer_short(monkeypatch):
+    checker = find_lab(10).load("exercise/check")
+    cut_short = Answer(0, None, failure="no answer from http://127.0.0.1:9001/: ('Connection broken: "
+                                        "IncompleteRead(0 bytes read, 17 more expected)')")
+    answers = [Answer(200, "app1"), cut_short, Answer(200, "app3")]
+    monkeypatch.setattr(checker.lab10, "kill_and_restart", lambda *args, **kwargs: {"answers": answers})
+    normal = ('172.18.0.1:53186 [22/Nov/2026:03:05:50.677] no_redispatch_front servers_no_redispatch/app1 '
+              '0/0/0/0/0 200 160 - - ---- 1/1/0/0/0 0/0 "GET / HTTP/1.1"')
+    server_abort = ('172.18.0.1:53188 [22/Nov/2026:03:05:50.681] no_redispatch_front servers_no_redispatch/app2 '
+                    '0/0/0/1/1 200 143 - - SD-- 1/1/0/0/0 0/0 "GET / HTTP/1.1"')
+
+    class RunningLab:
+        record = {}
+        log = ""
+
+        def haproxy_log(self):
+            return self.log
+
+    lab = RunningLab()
+    lab.log = f"{normal}\n{server_abort}\n{normal}"
+    [problem] = checker.check(lab)
+    assert problem.startswith("1 of 3 requests failed after app2 was killed"), problem
+    assert "IncompleteRead" in problem and "logged 1 request(s) that did not end normally" in problem, problem
+    assert server_abort in problem, problem
+
+    lab.log = f"{normal}\n{normal}\n{normal}"
+    [problem] = checker.check(lab)
+    assert "cut short between HAProxy and this client" in problem, problem

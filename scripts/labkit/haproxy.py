@@ -241,3 +241,16 @@ def health_checks(text: str) -> HealthChecks:
                 connect = seconds(args[1])
     inter = seconds(settings["inter"])
     return HealthChecks(inter, int(settings["fall"]), int(settings["rise"]), min(connect or inter, inter))
+
+
+# In a log line of `option httplog`, the termination state (4 characters, "----" when the
+# request ended normally) comes right before the connection counts "act/fe/be/srv/retries".
+TERMINATION_STATE = re.compile(r" (\S{4}) \d+/\d+/\d+/\d+/\+?\d+ ")
+
+
+def abnormal_endings(log: str) -> list[str]:
+    """The request lines of an `option httplog` log whose termination state is not "----":
+    the first letter says who ended the request (C the client's side, S the server's side),
+    the second at which step (D while the response was being sent, say)."""
+    return [line for line in log.splitlines()
+            if (match := TERMINATION_STATE.search(line)) and match[1] != "----"]

@@ -2,6 +2,7 @@
 
 from collections import Counter
 
+from labkit import haproxy
 from labkit.labs import find_lab
 
 lab10 = find_lab(10).load("demo")
@@ -17,6 +18,14 @@ def check(lab) -> list[str]:
     # What the failed requests got (HTTP 503 from HAProxy, or no answer at all and why),
     # so that a failure says its cause.
     got = Counter(f"HTTP {a.status}" if a.status else a.failure for a in run["answers"] if a.status != 200)
-    return [f"{lost} of {len(run['answers'])} requests failed after app2 was killed "
-            f"({'; '.join(f'{kind}: {count}' for kind, count in got.most_common())}). "
-            "Where do the retries of a failed request go?"]
+    problem = (f"{lost} of {len(run['answers'])} requests failed after app2 was killed "
+               f"({'; '.join(f'{kind}: {count}' for kind, count in got.most_common())}). "
+               "Where do the retries of a failed request go?")
+    if any(a.status == 0 for a in run["answers"]):
+        # An answer cut short says nothing of who cut it; HAProxy's log does.
+        ended = haproxy.abnormal_endings(lab.haproxy_log())
+        problem += (f"\n    HAProxy logged {len(ended)} request(s) that did not end normally:\n      "
+                    + "\n      ".join(ended[:5]) if ended else
+                    "\n    HAProxy logged every request as ended normally: the answers were cut short "
+                    "between HAProxy and this client.")
+    return [problem]
