@@ -24,8 +24,10 @@ def check(lab) -> list[str]:
     if any(a.status == 0 for a in run["answers"]):
         # An answer cut short says nothing of who cut it; HAProxy's log does.
         ended = haproxy.abnormal_endings(lab.haproxy_log())
-        problem += (f"\n    HAProxy logged {len(ended)} request(s) that did not end normally:\n      "
-                    + "\n      ".join(ended[:5]) if ended else
-                    "\n    HAProxy logged every request as ended normally: the answers were cut short "
-                    "between HAProxy and this client.")
+        if ended:
+            problem += (f"\n    HAProxy logged {len(ended)} request(s) that did not end normally:\n      "
+                        + "\n      ".join(ended[:5]))
+        else:
+            problem += ("\n    HAProxy logged every request as ended normally: the answers were cut short "
+                        "between HAProxy and this client.")
     return [problem]
