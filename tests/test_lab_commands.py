@@ -105,33 +105,65 @@ class Output:
         return "".join(self.lines)
 
 
-@pytest.mark.parametrize("moment, marker", [("while starting", "Starting lab 5"),
-                                            ("during the traffic", "Sending")])
-def test_ctrl_c_during_make_lab_5_stops_everything(runtime, moment, marker):
-    """Ctrl-C in a terminal signals make and the kit together, as killpg does here."""
+def press_ctrl_c(targets: list[str], runtime: str, ready, **env) -> tuple[int, str]:
+    """Run `make targets` as a terminal's foreground job and press Ctrl-C once `ready(output)`
+    returns. A terminal signals make and the kit together, as killpg does here. Returns make's
+    exit status and all it printed, once make and everything it started have ended."""
     make_process = subprocess.Popen(
-        ["make", "--no-print-directory", "lab-5", "REQUESTS=1000000"], cwd=paths.ROOT,
+        ["make", "--no-print-directory", *targets], cwd=paths.ROOT,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-        env={**os.environ, "RUNTIME": runtime, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "RUNTIME": runtime, "PYTHONUNBUFFERED": "1", **env},
         # A terminal's Ctrl-C reaches a foreground job even when this suite itself runs
         # where SIGINT is ignored (a background job of a script, say).
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     output = Output(make_process.stdout)
     try:
+        ready(output)
+        started = psutil.Process(make_process.pid).children(recursive=True)
+        os.killpg(make_process.pid, signal.SIGINT)
+        make_process.wait(300)
+        psutil.wait_procs(started, timeout=60)
+    finally:
+        if make_process.poll() is None:
+            for process in psutil.Process(make_process.pid).children(recursive=True):
+                process.kill()  # the soak's pytest has a session of its own, out of killpg's reach
+            os.killpg(make_process.pid, signal.SIGKILL)
+            runner.down_all(say=lambda message: None)
+    return make_process.returncode, output.text()
+
+
+@pytest.mark.parametrize("moment, marker", [("while starting", "Starting lab 5"),
+                                            ("during the traffic", "Sending")])
+def test_ctrl_c_during_make_lab_5_stops_everything(runtime, moment, marker):
+    def ready(output):
         assert output.wait_for(marker, timeout=900), output.text(0)
         if moment == "during the traffic":
             time.sleep(1)  # well inside a million requests
-        labkit_processes = psutil.Process(make_process.pid).children(recursive=True)
-        os.killpg(make_process.pid, signal.SIGINT)
-        make_process.wait(120)
-        psutil.wait_procs(labkit_processes, timeout=60)
-    finally:
-        if make_process.poll() is None:
-            os.killpg(make_process.pid, signal.SIGKILL)
-            runner.down_all(say=lambda message: None)
-    assert make_process.returncode != 0
-    assert "Interrupted; what this command started has been stopped." in output.text()
+
+    returncode, printed = press_ctrl_c(["lab-5", "REQUESTS=1000000"], runtime, ready)
+    assert returncode != 0
+    assert "Interrupted; what this command started has been stopped." in printed
+    assert runner.leftovers() == []
+
+
+@pytest.mark.parametrize("moment", ["while its lab starts", "during its tests"])
+def test_ctrl_c_during_make_soak_lets_the_run_stop_its_lab(runtime, moment):
+    """The soak's pytest needs time after a Ctrl-C to stop the lab it has up."""
+    def ready(output):
+        deadline = time.monotonic() + 900
+        while not runner.running() and time.monotonic() < deadline and output.reader.is_alive():
+            time.sleep(0.05)
+        assert runner.running(), output.text(0)
+        if moment == "during its tests":
+            runner.wait_until_checked(runner.running()[0]["stats"], time.monotonic() + 60)
+            time.sleep(1)
+
+    # One lab's tests are enough to be interrupted in (lab 10's take half a minute); the soak
+    # passes PYTEST_ADDOPTS on to pytest.
+    returncode, printed = press_ctrl_c(["soak", "N=1"], runtime, ready, PYTEST_ADDOPTS="labs/10-failover")
+    assert returncode != 0, printed
+    assert "Interrupted; what this command started has been stopped." in printed
     assert runner.leftovers() == []
 
 

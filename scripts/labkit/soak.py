@@ -1,6 +1,7 @@
 """`make soak N=10`: the whole suite N times in a row, and every failure by name."""
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -10,6 +11,40 @@ from collections import Counter
 from pathlib import Path
 
 from . import paths
+from .errors import LabkitError
+
+# How long an interrupted run may take to stop its labs (a Docker lab takes a few seconds).
+STOP_GRACE = 120
+
+
+def run_suite(command: list[str]) -> subprocess.CompletedProcess:
+    """One run of pytest. It has a session of its own so that a Ctrl-C reaches it once, from
+    here: on the first SIGINT pytest stops its labs, and a second would cut that short.
+    (subprocess.run would kill it 0.25 s after a Ctrl-C, with its labs still up.)"""
+    process = subprocess.Popen(command, cwd=paths.ROOT, env=os.environ, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True,
+                               # It must hear that SIGINT even where this command runs with SIGINT
+                               # ignored (a background job of a script, stopped with `kill`).
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        stdout, stderr = process.communicate()
+    except KeyboardInterrupt:
+        process.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + STOP_GRACE
+        while True:
+            try:
+                process.communicate(timeout=max(0.0, deadline - time.monotonic()))
+                break
+            except KeyboardInterrupt:
+                continue  # another Ctrl-C: the labs are being stopped, let that finish
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.communicate()
+                raise LabkitError(f"The interrupted test run did not stop its labs within {STOP_GRACE} s; "
+                                  "`make down` stops what it left.") from None
+        raise
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
 def failures(junit_xml: Path) -> list[str]:
@@ -28,11 +63,8 @@ def soak(runs: int, runtime: str, say=print) -> int:
         for run in range(1, runs + 1):
             report = Path(folder) / f"run-{run}.xml"
             began = time.monotonic()
-            result = subprocess.run(
-                [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--runtime", runtime,
-                 f"--junitxml={report}"],
-                cwd=paths.ROOT, capture_output=True, text=True, env=os.environ,
-            )
+            result = run_suite([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                                "--runtime", runtime, f"--junitxml={report}"])
             took = time.monotonic() - began
             failed = failures(report) if report.exists() else [f"pytest exited {result.returncode}"]
             if result.returncode != 0 and not failed:
