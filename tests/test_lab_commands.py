@@ -105,10 +105,15 @@ class Output:
         return "".join(self.lines)
 
 
-def press_ctrl_c(targets: list[str], runtime: str, ready, **env) -> tuple[int, str]:
-    """Run `make targets` as a terminal's foreground job and press Ctrl-C once `ready(output)`
-    returns. A terminal signals make and the kit together, as killpg does here. Returns make's
-    exit status and all it printed, once make and everything it started have ended."""
+def ctrl_c(make_process) -> None:
+    """A terminal's Ctrl-C signals make and the kit together, as killpg does here."""
+    os.killpg(make_process.pid, signal.SIGINT)
+
+
+def interrupt_make(targets: list[str], runtime: str, ready, send=ctrl_c, **env) -> tuple[int, str]:
+    """Run `make targets` as a terminal's foreground job and `send` it a signal once
+    `ready(output)` returns. Returns make's exit status and all it printed, once make and
+    everything it started have ended."""
     make_process = subprocess.Popen(
         ["make", "--no-print-directory", *targets], cwd=paths.ROOT,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
@@ -121,7 +126,7 @@ def press_ctrl_c(targets: list[str], runtime: str, ready, **env) -> tuple[int, s
     try:
         ready(output)
         started = psutil.Process(make_process.pid).children(recursive=True)
-        os.killpg(make_process.pid, signal.SIGINT)
+        send(make_process)
         make_process.wait(300)
         psutil.wait_procs(started, timeout=60)
     finally:
@@ -141,29 +146,51 @@ def test_ctrl_c_during_make_lab_5_stops_everything(runtime, moment, marker):
         if moment == "during the traffic":
             time.sleep(1)  # well inside a million requests
 
-    returncode, printed = press_ctrl_c(["lab-5", "REQUESTS=1000000"], runtime, ready)
+    returncode, printed = interrupt_make(["lab-5", "REQUESTS=1000000"], runtime, ready)
     assert returncode != 0
     assert "Interrupted; what this command started has been stopped." in printed
     assert runner.leftovers() == []
 
 
+# One lab's tests are enough to be interrupted in: lab 10's take half a minute. make test and
+# make soak pass PYTEST_ADDOPTS on to pytest.
+ONE_LABS_TESTS = {"PYTEST_ADDOPTS": "labs/10-failover"}
+
+
+def wait_for_a_lab(output, until_its_tests_run: bool) -> None:
+    """Until a lab of the kit is starting, or, with `until_its_tests_run`, has started and its
+    tests have had a second."""
+    deadline = time.monotonic() + 900
+    while not runner.running() and time.monotonic() < deadline and output.reader.is_alive():
+        time.sleep(0.05)
+    assert runner.running(), output.text(0)
+    if until_its_tests_run:
+        runner.wait_until_checked(runner.running()[0]["stats"], time.monotonic() + 60)
+        time.sleep(1)
+
+
 @pytest.mark.parametrize("moment", ["while its lab starts", "during its tests"])
 def test_ctrl_c_during_make_soak_lets_the_run_stop_its_lab(runtime, moment):
     """The soak's pytest needs time after a Ctrl-C to stop the lab it has up."""
-    def ready(output):
-        deadline = time.monotonic() + 900
-        while not runner.running() and time.monotonic() < deadline and output.reader.is_alive():
-            time.sleep(0.05)
-        assert runner.running(), output.text(0)
-        if moment == "during its tests":
-            runner.wait_until_checked(runner.running()[0]["stats"], time.monotonic() + 60)
-            time.sleep(1)
-
-    # One lab's tests are enough to be interrupted in (lab 10's take half a minute); the soak
-    # passes PYTEST_ADDOPTS on to pytest.
-    returncode, printed = press_ctrl_c(["soak", "N=1"], runtime, ready, PYTEST_ADDOPTS="labs/10-failover")
+    returncode, printed = interrupt_make(
+        ["soak", "N=1"], runtime, lambda output: wait_for_a_lab(output, moment == "during its tests"),
+        **ONE_LABS_TESTS)
     assert returncode != 0, printed
     assert "Interrupted; what this command started has been stopped." in printed
+    assert runner.leftovers() == []
+
+
+def test_kill_during_make_test_stops_its_lab(runtime):
+    """`kill` of the test run (or a closed terminal) stops its lab as Ctrl-C does."""
+    def kill_pytest(make_process):
+        pytest_process, = (process for process in psutil.Process(make_process.pid).children(recursive=True)
+                           if "pytest" in " ".join(process.cmdline()))
+        pytest_process.terminate()
+
+    returncode, printed = interrupt_make(
+        ["test"], runtime, lambda output: wait_for_a_lab(output, until_its_tests_run=True),
+        send=kill_pytest, **ONE_LABS_TESTS)
+    assert returncode != 0, printed
     assert runner.leftovers() == []
 
 

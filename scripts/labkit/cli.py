@@ -7,13 +7,8 @@ import signal
 import sys
 
 from . import demo, haproxy, paths, runner, runtimes, tls
-from .errors import LabkitError
+from .errors import LabkitError, treat_kill_as_ctrl_c
 from .labs import all_labs, find_lab, lab_list_text
-
-
-def interrupt(signum, frame):
-    # Closing the terminal or `kill` ends the command the way Ctrl-C does: cleanup first.
-    raise KeyboardInterrupt
 
 
 def cmd_run(args) -> int:
@@ -213,8 +208,7 @@ def main(argv=None) -> int:
     args = parser().parse_args(argv)
     if getattr(args, "action", None) in ("save", "load") and not getattr(args, "file", None):
         parser().error(f"images {args.action} needs a FILE")
-    signal.signal(signal.SIGTERM, interrupt)
-    signal.signal(signal.SIGHUP, interrupt)
+    treat_kill_as_ctrl_c()
     try:
         return args.func(args)
     except LabkitError as error:

@@ -1,2 +1,16 @@
+import signal
+
+
 class LabkitError(Exception):
     """A problem the learner can act on: the message says what happened and what to do next."""
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def treat_kill_as_ctrl_c() -> None:
+    """Closing the terminal or `kill` ends a command, or a test run, the way Ctrl-C does:
+    what it started is stopped first. (Python's default for SIGTERM ends it on the spot.)"""
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGHUP, _interrupt)

@@ -11,6 +11,7 @@ from collections import Counter
 import pytest
 
 from . import runner
+from .errors import treat_kill_as_ctrl_c
 from .labs import find_lab, lab_for_path
 from .running import RunningLab
 from .runtimes import docker as docker_runtime
@@ -38,6 +39,8 @@ def selected_runtimes(config) -> list[str]:
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "runtime: the runtime a test runs a lab in")
+    # So that the labs' teardown runs: pytest handles Ctrl-C but not `kill`.
+    treat_kill_as_ctrl_c()
 
 
 def pytest_sessionstart(session):
