@@ -153,3 +153,10 @@ def test_a_busy_port_is_named_with_the_variable_that_moves_it(monkeypatch):
     message = str(error.value)
     assert f"Port {port} on 127.0.0.1 is already in use" in message
     assert f"LAB5_HTTP_PORT={port + 1000} make lab-5" in message
+
+
+@pytest.mark.parametrize("name", ["local", "docker"])
+def test_a_lab_whose_start_has_only_begun_is_not_running_yet(name):
+    """runner.up saves the record before anything starts; `make status` may read it then."""
+    record = {"lab": 5, "runtime": name, "frontends": {}, "stats": None, "started_at": 0.0}
+    assert runtimes.named(name).alive(record) is False

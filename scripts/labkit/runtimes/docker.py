@@ -241,6 +241,8 @@ class DockerRuntime:
             time.sleep(0.3)
 
     def alive(self, record: dict) -> bool:
+        if "project" not in record:
+            return False  # saved before its start had got that far: nothing of it runs yet
         try:
             engine = client()
         except LabkitError:
