@@ -82,8 +82,14 @@ def log_tail(path, lines=25) -> str:
     return "\n".join(open(path, errors="replace").read().splitlines()[-lines:])
 
 
+def kit_containers(engine, label_filter: str):
+    # The SDK lists, then inspects each container: one removed in between (Compose replaces
+    # containers while it starts a lab, `make down` removes them) is gone, not an error.
+    return engine.containers.list(all=True, filters={"label": label_filter}, ignore_removed=True)
+
+
 def project_containers(engine, project: str):
-    return engine.containers.list(all=True, filters={"label": f"{PROJECT_LABEL}={project}"})
+    return kit_containers(engine, f"{PROJECT_LABEL}={project}")
 
 
 STUCK_NETWORK = (
@@ -117,7 +123,7 @@ def kit_resources(engine, include_stuck: bool = False) -> list:
     """Every container, network and volume of any kit lab, found by the compose project
     label; without the networks the engine refused to delete while empty, unless asked."""
     found = []
-    for kind in (engine.containers.list(all=True, filters={"label": PROJECT_LABEL}),
+    for kind in (kit_containers(engine, PROJECT_LABEL),
                  engine.networks.list(filters={"label": PROJECT_LABEL}),
                  engine.volumes.list(filters={"label": PROJECT_LABEL})):
         found += [r for r in kind if labels(r).get(PROJECT_LABEL, "").startswith(PROJECT_PREFIX)]
