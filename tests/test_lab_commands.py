@@ -184,7 +184,7 @@ def test_kill_during_make_test_stops_its_lab(runtime):
     """`kill` of the test run (or a closed terminal) stops its lab as Ctrl-C does."""
     def kill_pytest(make_process):
         pytest_process, = (process for process in psutil.Process(make_process.pid).children(recursive=True)
-                           if "pytest" in " ".join(process.cmdline()))
+                           if any(word.endswith("bin/pytest") for word in process.cmdline()))
         pytest_process.terminate()
 
     returncode, printed = interrupt_make(
