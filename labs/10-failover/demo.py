@@ -69,9 +69,12 @@ def demo(lab, record, say=print):
                      f"{run['down'] - run['killed']:.2f} s", f"{run['up'] - run['down']:.2f} s"])
     say(table(["backend", "requests", "failed", "killed -> DOWN", "DOWN -> UP"], rows))
     checks = haproxy.health_checks(lab.config.read_text())
+    refused, silent = checks.time_to_down(silent=False), checks.time_to_down(silent=True)
     say(f"Expected: no failed request with redispatch; without it, the requests that reach the dead\n"
-        f"app2 before HAProxy marks it DOWN fail. DOWN comes after {checks.fall} failed checks {checks.inter * 1000:g} ms apart:\n"
-        f"about {checks.fall * checks.inter:g} s, give or take one interval.")
+        f"app2 before HAProxy marks it DOWN fail. DOWN comes after {checks.fall} failed checks, each one {checks.inter * 1000:g} ms\n"
+        f"after the last ended: {refused[0]:g} to {refused[1]:g} s after the kill where app2's port refuses connections\n"
+        f"(local runtime); up to {silent[1]:g} s where its address goes silent and each check waits out its\n"
+        f"{checks.timeout * 1000:g} ms timeout (Docker). Sending the kill and reading the stats page add a little.")
 
     say("\nNow app2 is drained instead: its health checks fail on purpose, but it keeps running:")
     run = drain(record, interval)

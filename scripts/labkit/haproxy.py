@@ -223,6 +223,16 @@ class HealthChecks:
     rise: int  # passed checks in a row that mark it UP
     timeout: float  # how long one check waits for its connection: min(timeout connect, inter)
 
+    def time_to_down(self, silent: bool) -> tuple[float, float]:
+        """The soonest and the latest HAProxy marks a dead server DOWN, in seconds after it
+        died. The first failing check comes within one interval, and each next one `inter`
+        after the previous one ended; `fall` failures in a row make DOWN. A dead process's
+        port refuses connections at once. A killed container's address goes silent once
+        Docker has taken its network away, and a check of a silent address waits out its
+        timeout; the first checks may still be refused, as that takes Docker a moment."""
+        soonest = (self.fall - 1) * self.inter
+        return soonest, soonest + self.inter + (self.fall * self.timeout if silent else 0.0)
+
 
 def health_checks(text: str) -> HealthChecks:
     """The check timing the `defaults` section gives every server (HAProxy's own defaults

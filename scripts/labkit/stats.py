@@ -55,7 +55,8 @@ def wait_for_status(stats_url: str, wanted: dict[tuple[str, str], str], timeout:
             return time.monotonic() - began
         if time.monotonic() - began > timeout:
             raise LabkitError(f"HAProxy did not report {wanted} within {timeout:g} s; it says {status}")
-        time.sleep(0.1)
+        # Often: lab 10 prints the time to DOWN, and compares it with the check settings.
+        time.sleep(0.02)
 
 
 def frontend_counter(stats_url: str, frontend: str, field: str) -> int:

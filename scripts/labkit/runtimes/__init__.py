@@ -12,6 +12,8 @@
     haproxy_log(record)           what HAProxy has printed so far
     haproxy_says_version(record)  what `haproxy -v` prints where the lab runs
     diagnostics(record)           the state and logs of every service, for a failed test
+    dead_service_is_silent        whether connections to a killed service time out (True)
+                                  or are refused at once (False)
 """
 
 from concurrent.futures import ThreadPoolExecutor

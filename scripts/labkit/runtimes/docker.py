@@ -173,6 +173,9 @@ def remove_empty_networks(engine) -> list[str]:
 
 class DockerRuntime:
     name = "docker"
+    # A killed container takes its address with it: nothing answers there any more, not
+    # even with a refusal, so a health check of it waits out its timeout.
+    dead_service_is_silent = True
 
     def require(self) -> None:
         client()

@@ -122,6 +122,8 @@ def base_environment(number: int) -> dict[str, str]:
 
 class LocalRuntime:
     name = "local"
+    # A killed process leaves its port closed on a live address: connections are refused.
+    dead_service_is_silent = False
 
     def require(self) -> None:
         haproxy.find_binary()
