@@ -9,7 +9,7 @@ import time
 import pytest
 
 from labkit import paths
-from labkit.runtimes.local import free_port, running_process, spawn, stop_processes, wait_healthy
+from labkit.runtimes.local import free_ports, running_process, spawn, stop_processes, wait_healthy
 
 spec = importlib.util.spec_from_file_location("backend_app", paths.BACKEND_APP)
 backend_app = importlib.util.module_from_spec(spec)
@@ -92,7 +92,7 @@ def test_health_can_be_made_to_fail_while_the_rest_still_answers():
 def test_the_real_server_still_answers_while_a_proxy_holds_many_connections_idle(tmp_path):
     # HAProxy keeps a server's connections open after their requests to use them again.
     # At waitress's default limit of 100 the backend stopped accepting, and requests hung.
-    port = free_port()
+    port, = free_ports(1)
     server = spawn([sys.executable, paths.BACKEND_APP],
                    {**os.environ, "BACKEND_NAME": "app1", "BIND": "127.0.0.1", "PORT": str(port)}, tmp_path / "app1.log")
     held = []

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import psutil
@@ -31,10 +32,16 @@ def mark(number: int) -> str:
     return f"{paths.state_dir()}#lab{number:02d}"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_ports(count: int) -> list[int]:
+    """`count` different ports that are free on 127.0.0.1. Each is held until all are
+    chosen: a port let go at once can be handed out again, and about 1 in 4000 lab starts
+    with three backends gave two of them the same one; HAProxy then sent one backend's
+    requests to the other."""
+    with ExitStack() as held:
+        sockets = [held.enter_context(socket.socket()) for _ in range(count)]
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
 
 
 def tail(path, lines=15) -> str:
@@ -145,7 +152,7 @@ class LocalRuntime:
         run_dir = paths.run_dir(number)
 
         backends = services_with_role(plan.services, "backend")
-        ports = {service.name: free_port() for service in backends}
+        ports = dict(zip((service.name for service in backends), free_ports(len(backends))))
         config = run_dir / "haproxy.cfg"
         config.write_text(
             haproxy.map_server_addresses(
