@@ -134,6 +134,15 @@ def create_app(name, delay=0.0, routes=DEFAULT_ROUTES):
 CONNECTION_LIMIT = 1000
 SPARE_FILES = 64  # the process's own files: its listening socket, logs, Python's modules
 
+# waitress sends a response's headers the moment they are written and its body after, in a
+# second send. A server killed between the two leaves HAProxy holding half an answer it has
+# already passed on, which no retry can mend (lab 10 saw one such request cut short in a
+# few thousand). Holding output until this many bytes, or the end of the response, sends
+# each of the kit's small answers whole: a kill lands before it, and HAProxy retries, or
+# after it. (waitress calls the setting deprecated; the pinned 3.0.2 and Debian's 2.1.2
+# have it.)
+SEND_WHOLE_BELOW = 64 * 1024
+
 
 def connection_limit(wanted: int = CONNECTION_LIMIT) -> int:
     """Raise this process's open-file limit toward `wanted` connections (the hard limit
@@ -168,6 +177,7 @@ def main(argv):
         port=port,
         threads=int(env.get("THREADS", "64")),
         connection_limit=connection_limit(),
+        send_bytes=SEND_WHOLE_BELOW,
         ident=name,
         # waitress drops X-Forwarded-* by default; keep them so /whoami shows what HAProxy added.
         clear_untrusted_proxy_headers=False,

@@ -3,6 +3,8 @@
 import http.client
 import importlib.util
 import os
+import re
+import socket
 import sys
 import time
 
@@ -89,26 +91,50 @@ def test_health_can_be_made_to_fail_while_the_rest_still_answers():
     assert client.get("/healthz").status_code == 200
 
 
-def test_the_real_server_still_answers_while_a_proxy_holds_many_connections_idle(tmp_path):
-    # HAProxy keeps a server's connections open after their requests to use them again.
-    # At waitress's default limit of 100 the backend stopped accepting, and requests hung.
+@pytest.fixture
+def real_server(tmp_path):
+    """The backend as the kit runs it, under waitress: app1 on a free port of 127.0.0.1."""
     port, = free_ports(1)
     server = spawn([sys.executable, paths.BACKEND_APP],
                    {**os.environ, "BACKEND_NAME": "app1", "BIND": "127.0.0.1", "PORT": str(port)}, tmp_path / "app1.log")
-    held = []
     try:
         wait_healthy({"app1": {**server, "url": f"http://127.0.0.1:{port}"}}, time.monotonic() + 30)
+        yield port
+    finally:
+        stop_processes([process for process in [running_process(server)] if process])
+
+
+def test_the_real_server_still_answers_while_a_proxy_holds_many_connections_idle(real_server):
+    # HAProxy keeps a server's connections open after their requests to use them again.
+    # At waitress's default limit of 100 the backend stopped accepting, and requests hung.
+    held = []
+    try:
         for _ in range(150):
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=3)
+            connection = http.client.HTTPConnection("127.0.0.1", real_server, timeout=3)
             held.append(connection)
             connection.request("GET", "/")
             assert connection.getresponse().read() == b"Hello from app1!\n"
         # Every one of them is still open, idle, kept alive; one more comes.
-        one_more = http.client.HTTPConnection("127.0.0.1", port, timeout=3)
+        one_more = http.client.HTTPConnection("127.0.0.1", real_server, timeout=3)
         held.append(one_more)
         one_more.request("GET", "/")
         assert one_more.getresponse().status == 200
     finally:
         for connection in held:
             connection.close()
-        stop_processes([process for process in [running_process(server)] if process])
+
+
+@pytest.mark.parametrize("path", ["/", "/whoami"])
+def test_the_real_server_sends_each_answer_whole(real_server, path):
+    # A server killed between sending an answer's headers and its body cuts a request that
+    # HAProxy has begun to pass on and cannot retry (lab 10). Sent whole, a small answer
+    # arrives over loopback as one segment, so the first read after the request holds all
+    # of it. Sent in two pieces, as waitress does by default, about half the first reads
+    # held only the headers: 108 of 200.
+    with socket.create_connection(("127.0.0.1", real_server), timeout=3) as connection:
+        for attempt in range(200):
+            connection.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+            first_read = connection.recv(1 << 16)
+            head, _, body = first_read.partition(b"\r\n\r\n")
+            length = int(re.search(rb"(?im)^content-length: *(\d+)", head)[1])
+            assert len(body) == length, (attempt, first_read)
