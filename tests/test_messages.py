@@ -13,7 +13,8 @@ import subprocess
 
 import pytest
 
-from labkit import haproxy, paths, recording, runner
+from labkit import haproxy, images, paths, recording, runner
+from labkit.labs import find_lab
 from labkit.runtimes import docker as docker_runtime
 
 LABKIT = str(paths.ROOT / ".venv" / "bin" / "labkit")
@@ -102,6 +103,22 @@ def test_a_broken_config_gets_haproxys_message_with_file_and_line_and_starts_not
     if runtime == "local":
         # HAProxy prints its process id in every line.
         recorded(request, "broken-config", re.sub(r"\] +\(\d+\) :", "] (PID) :", output), where=local_haproxy())
+
+
+def test_a_ctrl_c_during_the_docker_config_check_leaves_no_container(docker_engine, monkeypatch):
+    # The check runs `haproxy -c` in a throwaway container that the SDK removes once it has
+    # ended. A Ctrl-C while the SDK waits for it (made here by a wait that raises) left it
+    # behind, unlabelled, where neither the lab's stop nor `make down` could see it.
+    import docker
+
+    def interrupted(container, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(docker.models.containers.Container, "wait", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        runner.up(find_lab(5), "docker", say=lambda message: None)
+    engine = docker_runtime.client()
+    assert engine.containers.list(all=True, filters={"ancestor": images.HAPROXY_IMAGE}) == []
 
 
 def test_a_config_with_windows_line_endings_runs(sandbox, runtime):

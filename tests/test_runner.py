@@ -170,3 +170,22 @@ def test_a_lab_whose_start_has_only_begun_is_not_running_yet(name):
     """runner.up saves the record before anything starts; `make status` may read it then."""
     record = {"lab": 5, "runtime": name, "frontends": {}, "stats": None, "started_at": 0.0}
     assert runtimes.named(name).alive(record) is False
+
+
+@pytest.mark.parametrize("role, makes_it_run", [("config-check", False), ("client", False), ("backend", True)])
+def test_a_docker_lab_runs_only_once_a_service_of_it_runs(docker_engine, role, makes_it_run):
+    # The config check's container carries the lab's label so that a stop can find it. While
+    # it ran, for a moment before any service, `status` saw the lab up and then gone again:
+    # a test waiting for the lab to start failed on that (CI, stop 19).
+    from labkit import images
+    from labkit.runtimes import docker as docker_runtime
+
+    project = f"{docker_runtime.PROJECT_PREFIX}05-alive-test"
+    engine = docker_runtime.client()
+    container = engine.containers.run(
+        images.BACKEND_IMAGE, ["sleep", "infinity"], detach=True, network_mode="none",
+        labels={docker_runtime.PROJECT_LABEL: project, "labkit.role": role})
+    try:
+        assert runtimes.named("docker").alive({"lab": 5, "project": project}) is makes_it_run
+    finally:
+        container.remove(force=True)

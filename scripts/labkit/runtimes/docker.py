@@ -14,6 +14,8 @@ from ..errors import LabkitError
 
 PROJECT_LABEL = "com.docker.compose.project"
 PROJECT_PREFIX = "labkit-lab"
+# Containers the kit runs beside a lab's services, with its project label: not services.
+BESIDE_THE_SERVICES = {"client", "config-check"}
 
 NO_ENGINE = """\
 No Docker engine answers here ({reason}).
@@ -90,6 +92,12 @@ def kit_containers(engine, label_filter: str):
 
 def project_containers(engine, project: str):
     return kit_containers(engine, f"{PROJECT_LABEL}={project}")
+
+
+def service_containers(engine, project: str):
+    """The containers of the lab's own services, without those the kit runs beside them."""
+    return [c for c in project_containers(engine, project)
+            if c.labels.get("labkit.role") not in BESIDE_THE_SERVICES]
 
 
 STUCK_NETWORK = (
@@ -195,18 +203,21 @@ class DockerRuntime:
         say(f"  docker compose up --build (the first run builds the images; log: {paths.shown(log)})")
         if run_compose(record, ["build"], log, env).returncode != 0:
             raise LabkitError(f"Docker Compose could not build {plan.lab}'s images. The end of {paths.shown(log)}:\n{log_tail(log)}")
-        self.check_config(engine, plan)
+        self.check_config(engine, plan, record["project"])
         wait = ["--wait"] if record["compose"] == ["docker", "compose"] else []
         result = run_compose(record, ["up", "--detach", "--build", "--remove-orphans", *wait], log, env)
         if result.returncode != 0:
             raise LabkitError(f"Docker Compose could not start {plan.lab}. The end of {paths.shown(log)}:\n{log_tail(log)}")
         self.wait_healthy(engine, record, deadline, expected=len(plan.services))
 
-    def check_config(self, engine, plan) -> None:
+    def check_config(self, engine, plan, project: str) -> None:
         """`haproxy -c` on the lab's file in a throwaway container of the lab's own HAProxy
         image, before anything starts: a broken config stops here with HAProxy's message
         naming the lab's file and line. With no network, each service name is made to
-        resolve on its own (--add-host), as the local runtime maps server addresses."""
+        resolve on its own (--add-host), as the local runtime maps server addresses.
+        The container carries the lab's project label: interrupted before the SDK removes
+        it, it is stopped with the lab and found by `make down` (a soak stopped there left
+        one, unlabelled, that nothing of the kit could see)."""
         import docker
 
         inside = "/usr/local/etc/haproxy/haproxy.cfg"
@@ -214,6 +225,7 @@ class DockerRuntime:
         try:
             engine.containers.run(
                 images.HAPROXY_IMAGE, ["-c", "-f", inside], remove=True, network_mode="none",
+                labels={PROJECT_LABEL: project, "labkit.role": "config-check"},
                 extra_hosts=hosts, environment=plan.haproxy_env,
                 volumes={str(plan.lab.config): {"bind": inside, "mode": "ro"},
                          **({str(paths.tls_dir(plan.lab.number)): {"bind": plan.haproxy_env["TLS_DIR"], "mode": "ro"}}
@@ -228,9 +240,8 @@ class DockerRuntime:
     def wait_healthy(self, engine, record: dict, deadline: float, expected: int = 0, service: str = "") -> None:
         """Until every service's container (or just `service`'s) runs and its health check passes."""
         while True:
-            containers = [c for c in project_containers(engine, record["project"])
-                          if c.labels.get("labkit.role") != "client"
-                          and (not service or c.labels.get("com.docker.compose.service") == service)]
+            containers = [c for c in service_containers(engine, record["project"])
+                          if not service or c.labels.get("com.docker.compose.service") == service]
             waiting = []
             for container in containers:
                 state = container.attrs["State"]
@@ -256,7 +267,9 @@ class DockerRuntime:
             engine = client()
         except LabkitError:
             return False
-        return any(c.status == "running" for c in project_containers(engine, record["project"]))
+        # Only a service makes the lab run: the config check's container, running for a
+        # moment before any service starts, made the lab look up and then gone again.
+        return any(c.status == "running" for c in service_containers(engine, record["project"]))
 
     def stop(self, record: dict) -> None:
         if "project" not in record:
