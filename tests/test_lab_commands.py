@@ -161,11 +161,11 @@ def wait_for_a_lab(output, until_its_tests_run: bool) -> None:
     """Until a lab of the kit is starting, or, with `until_its_tests_run`, has started and its
     tests have had a second."""
     deadline = time.monotonic() + 900
-    while not runner.running() and time.monotonic() < deadline and output.reader.is_alive():
+    while not (labs := runner.running()) and time.monotonic() < deadline and output.reader.is_alive():
         time.sleep(0.05)
-    assert runner.running(), output.text(0)
+    assert labs, output.text(0)
     if until_its_tests_run:
-        runner.wait_until_checked(runner.running()[0]["stats"], time.monotonic() + 60)
+        runner.wait_until_checked(labs[0]["stats"], time.monotonic() + 60)
         time.sleep(1)
 
 
