@@ -34,9 +34,9 @@ def mark(number: int) -> str:
 
 def free_ports(count: int) -> list[int]:
     """`count` different ports that are free on 127.0.0.1. Each is held until all are
-    chosen: a port let go at once can be handed out again, and about 1 in 4000 lab starts
-    with three backends gave two of them the same one; HAProxy then sent one backend's
-    requests to the other."""
+    chosen: a port let go at once can be handed out again, and about 1 in 4000 draws of
+    three gave two of them the same one; a lab then sent one backend's requests to the
+    other."""
     with ExitStack() as held:
         sockets = [held.enter_context(socket.socket()) for _ in range(count)]
         for s in sockets:
