@@ -149,8 +149,10 @@ def leftovers() -> list[str]:
     found = [f"state file of lab {r['lab']}" for r in state.load_all()]
     found += [f"TLS key {paths.shown(key)}" for key in paths.state_dir().glob("run/*/tls/*.pem")]
     found += [local_runtime.describe(p) for p in local_runtime.marked_processes()]
-    if docker_runtime.engine_answers():
-        found += [docker_runtime.describe(r) for r in docker_runtime.kit_resources(docker_runtime.client())]
+    # Asked before and after every test: one connection to the engine, not two.
+    engine = docker_runtime.engine_if_any()
+    if engine:
+        found += [docker_runtime.describe(r) for r in docker_runtime.kit_resources(engine)]
     return found
 
 
@@ -167,8 +169,8 @@ def down_all(say=print) -> None:
     if strays:
         say(f"Stopping {len(strays)} stray process(es) of the kit ...")
         local_runtime.stop_processes(strays)
-    if docker_runtime.engine_answers():
-        engine = docker_runtime.client()
+    engine = docker_runtime.engine_if_any()
+    if engine:
         for resource in docker_runtime.kit_resources(engine):
             say(f"Removing stray {docker_runtime.describe(resource)} ...")
             docker_runtime.remove(resource)

@@ -34,12 +34,16 @@ def client():
         raise LabkitError(NO_ENGINE.format(reason=str(error).splitlines()[0][:200])) from None
 
 
-def engine_answers() -> bool:
+def engine_if_any():
+    """The engine, or None where none answers."""
     try:
-        client()
-        return True
+        return client()
     except LabkitError:
-        return False
+        return None
+
+
+def engine_answers() -> bool:
+    return engine_if_any() is not None
 
 
 def compose_command() -> list[str]:
