@@ -8,6 +8,8 @@ hold by luck for other addresses, the bound says how likely that luck is."""
 
 from collections import Counter
 
+import pytest
+
 from labkit.checks import *  # noqa: F401,F403 (the checks every lab runs)
 from labkit.labs import find_lab
 from labkit.runtimes import ask_every_client, named
@@ -17,10 +19,17 @@ SERVERS = {"app1", "app2", "app3"}
 CLIENTS = 40
 
 
-def test_each_client_address_sticks_to_one_server_and_all_servers_get_some(lab):
+@pytest.fixture(scope="module")
+def clients(lab):
+    """The 40 clients, made once for the module: under Docker each is a container, made one
+    at a time (see DockerClients), and making them took longer than the tests' requests."""
+    with lab.clients(CLIENTS) as made:
+        yield made
+
+
+def test_each_client_address_sticks_to_one_server_and_all_servers_get_some(lab, clients):
     before = lab.counters("by_source", "lbtot")
-    with lab.clients(CLIENTS) as clients:
-        answers = ask_every_client(clients, "http_front", "/", 3)
+    answers = ask_every_client(clients, "http_front", "/", 3)
     assert len(answers) == CLIENTS
     for address, got in answers.items():
         assert len({a.backend for a in got}) == 1, (address, got)
@@ -40,12 +49,11 @@ def test_a_path_keeps_its_server_whatever_the_query_string(lab):
     assert set().union(*servers_of.values()) == SERVERS
 
 
-def test_taking_a_server_out_moves_only_its_clients_with_consistent_hashing(lab):
+def test_taking_a_server_out_moves_only_its_clients_with_consistent_hashing(lab, clients):
     runtime = named(lab.runtime)
-    with lab.clients(CLIENTS) as clients:
-        before = {name: lab7.who_serves(clients, frontend) for name, (frontend, _) in lab7.SOURCE_BACKENDS.items()}
-        out = lab7.take_app3_out(runtime, lab.record, lambda: {
-            name: lab7.who_serves(clients, frontend) for name, (frontend, _) in lab7.SOURCE_BACKENDS.items()})
+    before = {name: lab7.who_serves(clients, frontend) for name, (frontend, _) in lab7.SOURCE_BACKENDS.items()}
+    out = lab7.take_app3_out(runtime, lab.record, lambda: {
+        name: lab7.who_serves(clients, frontend) for name, (frontend, _) in lab7.SOURCE_BACKENDS.items()})
     after = out["result"]
 
     # Consistent hashing: removing app3's points from the ring changes nothing for keys
@@ -64,5 +72,4 @@ def test_taking_a_server_out_moves_only_its_clients_with_consistent_hashing(lab)
     assert any(before["map-based"][c] != "app3" for c in map_moved)
 
     # app3 is back, and with consistent hashing its clients return to it.
-    with lab.clients(CLIENTS) as clients:
-        assert lab7.who_serves(clients, "http_front") == before["consistent"]
+    assert lab7.who_serves(clients, "http_front") == before["consistent"]
