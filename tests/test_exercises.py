@@ -1,6 +1,7 @@
-"""Every lab's exercise: the untouched starting point fails its checker with a hint, and
-the reference solution passes it, twice in a row (a checker that passes only sometimes is
-flaky, and a checker that cannot fail is worthless)."""
+"""Every lab's exercise: the untouched starting point fails its checker with a hint (a
+checker that cannot fail is worthless), and the reference solution passes it. Whether it
+passes every time (a checker that passes only sometimes is flaky) is `make soak`'s
+question, which runs this suite ten times in a row."""
 
 import pytest
 
@@ -24,11 +25,10 @@ def test_the_untouched_starting_point_fails_with_a_hint(lab, runtime):
 
 
 @pytest.mark.parametrize("lab", LABS, ids=lambda lab: lab.name)
-def test_the_reference_solution_passes_twice(lab, runtime):
-    for _ in range(2):
-        said = []
-        assert exercises.check(lab.number, solution=True, runtime=runtime, say=said.append) == 0, said
-        assert said[-1] == "Done: it does what the task asks."
+def test_the_reference_solution_passes(lab, runtime):
+    said = []
+    assert exercises.check(lab.number, solution=True, runtime=runtime, say=said.append) == 0, said
+    assert said[-1] == "Done: it does what the task asks."
 
 
 @pytest.mark.parametrize("lab", LABS, ids=lambda lab: lab.name)
