@@ -34,10 +34,14 @@ def test_images_saved_removed_loaded_then_a_lab_runs_with_no_registry(docker_eng
         loaded = labkit("images", "load", str(archive))
     assert loaded.returncode == 0, loaded.stderr
     assert all(images.present(engine, image) for image in needed)
+    loaded_ids = {image: engine.images.get(image).id for image in needed}
     try:
         up = labkit("up", "5", "--runtime", "docker")
         assert up.returncode == 0, up.stdout + up.stderr
         assert "debootstrap" not in up.stdout and "pulling" not in up.stdout, "it fetched what it had"
+        # The lab runs the loaded images themselves: a rebuild would have run the backend's
+        # pip install, which needs PyPI, and left the loaded images behind untagged.
+        assert {image: engine.images.get(image).id for image in needed} == loaded_ids, "it rebuilt what it had"
         assert {a.backend for a in answers_in_turn("http://127.0.0.1:8500/", 3)} == {"app1", "app2", "app3"}
     finally:
         labkit("down")
