@@ -1,6 +1,7 @@
 """The commands a learner types, run as they type them: make lab-5, labkit status, make down,
 Ctrl-C. After each, nothing of the kit may be left running."""
 
+import contextlib
 import json
 import os
 import signal
@@ -132,7 +133,8 @@ def interrupt_make(targets: list[str], runtime: str, ready, send=ctrl_c, **env) 
     finally:
         if make_process.poll() is None:
             for process in psutil.Process(make_process.pid).children(recursive=True):
-                process.kill()  # the soak's pytest has a session of its own, out of killpg's reach
+                with contextlib.suppress(psutil.NoSuchProcess):  # it may end on its own meanwhile
+                    process.kill()  # the soak's pytest has a session of its own, out of killpg's reach
             os.killpg(make_process.pid, signal.SIGKILL)
             runner.down_all(say=lambda message: None)
     return make_process.returncode, output.text()
@@ -182,9 +184,14 @@ def test_ctrl_c_during_make_soak_lets_the_run_stop_its_lab(runtime, moment):
 
 def test_kill_during_make_test_stops_its_lab(runtime):
     """`kill` of the test run (or a closed terminal) stops its lab as Ctrl-C does."""
+    def is_pytest(process) -> bool:
+        try:
+            return any(word.endswith("bin/pytest") for word in process.cmdline())
+        except psutil.Error:  # a child that has just ended (a zombie, say) is not pytest
+            return False
+
     def kill_pytest(make_process):
-        pytest_process, = (process for process in psutil.Process(make_process.pid).children(recursive=True)
-                           if any(word.endswith("bin/pytest") for word in process.cmdline()))
+        pytest_process, = filter(is_pytest, psutil.Process(make_process.pid).children(recursive=True))
         pytest_process.terminate()
 
     returncode, printed = interrupt_make(
