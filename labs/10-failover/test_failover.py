@@ -23,7 +23,7 @@ def test_a_killed_server_costs_no_request_with_redispatch(lab):
     # kit's polling of the stats page only add: a second above, and a quarter second's
     # slack below for HAProxy's timers.
     checks = health_checks(lab.lab.config.read_text())
-    soonest, latest = checks.time_to_down(silent=runtimes.named(lab.record["runtime"]).dead_service_is_silent)
+    soonest, latest = checks.time_to_down(silent=runtimes.named(lab.runtime).dead_service_is_silent)
     to_down = run["down"] - run["killed"]
     assert soonest - 0.25 < to_down < latest + 1, (soonest, to_down, latest)
 
