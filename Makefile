@@ -6,6 +6,8 @@
 #   make images-save FILE=x.tar.gz / images-load FILE=x.tar.gz   images for a room without internet
 #   make test             every test, in every runtime this machine has
 #   make soak N=10        the whole suite N times in a row; every failure named
+#   make mutants          each lab's tests on the wrong configs its lab.toml lists: all must fail
+#   make bench            how long labs take to start, and the suite to run, in each runtime
 # RUNTIME=auto|docker|local picks where labs run (auto: Docker when an engine answers).
 
 PYTHON  ?= python3
@@ -18,7 +20,7 @@ export PATH := $(PATH):/usr/sbin:/usr/local/sbin
 # mkdocs-material's notice about its successor is not for learners building these docs.
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: help down status list doctor images images-save images-load test soak docs serve docs-outputs
+.PHONY: help down status list doctor images images-save images-load test soak mutants bench docs serve docs-outputs
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -76,6 +78,14 @@ test: $(VENV)/.installed
 soak: $(VENV)/.installed
 	@$(LABKIT) soak $(or $(N),10) --runtime $(RUNTIME)
 
+# LABS=5 7 limits it to some labs.
+mutants: $(VENV)/.installed
+	@$(LABKIT) mutants $(LABS)
+
+# SUITE=0 leaves out the suite's time.
+bench: $(VENV)/.installed
+	@$(LABKIT) bench --runtime $(RUNTIME) $(if $(filter 0,$(SUITE)),--no-suite)
+
 docs: $(VENV)/.installed
 	@$(LABKIT) docs-assets
 	$(VENV)/bin/mkdocs build --strict
@@ -86,5 +96,6 @@ serve: $(VENV)/.installed
 
 # The outputs the docs pages show, recorded from real runs of every lab (then commit them).
 docs-outputs: $(VENV)/.installed
-	$(VENV)/bin/pytest tests/test_lab_commands.py tests/test_workshop.py tests/test_messages.py \
-		-k "test_make_lab_shows or test_doctor_tells_the_truth_here or test_messages" --runtime local --update-outputs
+	$(VENV)/bin/pytest labs tests/test_lab_commands.py tests/test_workshop.py tests/test_messages.py \
+		-k "test_make_lab_shows or test_make_lab_5_shows or test_doctor_tells_the_truth_here or test_messages" \
+		--runtime local --update-outputs

@@ -56,8 +56,8 @@ def test_images_are_pinned_and_defaults_agree():
     name the same ones."""
     templates = (paths.ROOT / "backends/compose.service.yaml").read_text() + \
         (paths.ROOT / "haproxy/compose.service.yaml").read_text()
-    for variable, (dockerfile, arg) in images.BASE_ARGS.items():
-        default = images.dockerfile_default(dockerfile, arg)
+    for folder, arg, variable in images.KIT_BUILDS.values():
+        default = images.dockerfile_default(folder / "Dockerfile", arg)
         assert re.fullmatch(r"[\w./-]+:\d[\w.-]*", default), f"{default} is not pinned to a version tag"
         assert f"${{{variable}:-{default}}}" in templates
 
@@ -92,6 +92,7 @@ def test_the_kit_names_the_images_the_templates_build():
                                    ("haproxy", "haproxy", images.HAPROXY_IMAGE)):
         template = yaml.safe_load((paths.ROOT / folder / "compose.service.yaml").read_text())
         assert template["services"][service]["image"] == image
+        assert images.KIT_BUILDS[image][0] == paths.ROOT / folder  # what the kit builds it from
 
 
 @pytest.mark.parametrize("lab", LABS, ids=lambda lab: lab.name)

@@ -7,6 +7,7 @@ import pytest
 from labkit import compose, haproxy, runner, runtimes
 from labkit.errors import LabkitError
 from labkit.labs import find_lab
+from labkit.state import Record
 
 
 @pytest.mark.parametrize("text, env, expected", [
@@ -168,7 +169,7 @@ def test_a_busy_port_is_named_with_the_variable_that_moves_it(monkeypatch):
 @pytest.mark.parametrize("name", ["local", "docker"])
 def test_a_lab_whose_start_has_only_begun_is_not_running_yet(name):
     """runner.up saves the record before anything starts; `make status` may read it then."""
-    record = {"lab": 5, "runtime": name, "frontends": {}, "stats": None, "started_at": 0.0}
+    record = Record(lab=5, runtime=name, frontends={}, stats=None, started_at=0.0)
     assert runtimes.named(name).alive(record) is False
 
 
@@ -186,6 +187,7 @@ def test_a_docker_lab_runs_only_once_a_service_of_it_runs(docker_engine, role, m
         images.BACKEND_IMAGE, ["sleep", "infinity"], detach=True, network_mode="none",
         labels={docker_runtime.PROJECT_LABEL: project, "labkit.role": role})
     try:
-        assert runtimes.named("docker").alive({"lab": 5, "project": project}) is makes_it_run
+        record = Record(lab=5, runtime="docker", frontends={}, stats=None, started_at=0.0, project=project)
+        assert runtimes.named("docker").alive(record) is makes_it_run
     finally:
         container.remove(force=True)

@@ -98,3 +98,4 @@ def test_two_labs_run_side_by_side_and_make_down_stops_both(runtime):
     assert down.returncode == 0
     assert "Stopping lab 5" in down.stdout and "Stopping lab 9" in down.stdout
     assert runner.leftovers() == []
+

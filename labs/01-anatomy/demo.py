@@ -3,42 +3,33 @@ and comes back."""
 
 import time
 
-from labkit import paths, runtimes, stats
+from labkit import paths
 from labkit.client import Traffic
 from labkit.demo import table
 
 SERVERS = ["app1", "app2", "app3"]
 
 
-def check_config(lab, record, say):
+def check_config(lab, say):
     """`haproxy -c` where the lab's HAProxy runs: on this machine or in its container."""
-    host, _, config, check = runtimes.named(record["runtime"]).haproxy_host(record)
+    host, _, config, check = lab.haproxy()
     result = host.run(check)
-    said = (result.stdout + result.stderr).replace(config, paths.shown(lab.config)).strip()
-    say(f"\n$ haproxy -c -f {paths.shown(lab.config)}\n"
+    said = (result.stdout + result.stderr).replace(config, paths.shown(lab.lab.config)).strip()
+    say(f"\n$ haproxy -c -f {paths.shown(lab.lab.config)}\n"
         + (said or "(nothing: HAProxy 2.9 and later say nothing when all is well)")
         + f"\nexit code {result.rc}: " + ("valid" if result.rc == 0 else "errors, see the [file:line] above"))
 
 
-def outage(record, traffic: Traffic, pause: float) -> dict:
+def outage(lab, traffic: Traffic, pause: float) -> dict:
     """Stop app2 while traffic flows, wait for HAProxy to mark it DOWN, start it again,
-    wait for UP. Returns the moments, in seconds since the traffic began."""
-    runtime = runtimes.named(record["runtime"])
-    app2 = {("servers", "app2"): "DOWN"}
-    moments = {"start": 0.0}
+    wait for UP. Returns the moments, in seconds since the traffic began. The stop comes
+    half an interval after a request leaves, not with the next one: a request that app2
+    is answering as it stops can fail, and it would count as sent while all three were up."""
+    time.sleep(pause + traffic.interval / 2)
+    out = lab.outage("app2", ["servers"], during=lambda: time.sleep(pause), clock=traffic.now)
     time.sleep(pause)
-    moments["app2 stopped"] = traffic.now()
-    runtime.stop_service(record, "app2")
-    stats.wait_for_status(record["stats"], app2, timeout=30)
-    moments["HAProxy marks app2 DOWN"] = traffic.now()
-    time.sleep(pause)
-    moments["app2 started again"] = traffic.now()
-    runtime.start_service(record, "app2", time.monotonic() + 60)
-    stats.wait_for_status(record["stats"], {("servers", "app2"): "UP"}, timeout=30)
-    moments["HAProxy marks app2 UP"] = traffic.now()
-    time.sleep(pause)
-    moments["end"] = traffic.now()
-    return moments
+    return {"start": 0.0, "app2 stopped": out.stopped, "HAProxy marks app2 DOWN": out.down,
+            "app2 started again": out.started, "HAProxy marks app2 UP": out.up, "end": traffic.now()}
 
 
 def phases(traffic: Traffic, moments: dict) -> list[tuple[str, list]]:
@@ -48,13 +39,13 @@ def phases(traffic: Traffic, moments: dict) -> list[tuple[str, list]]:
     return [(name, traffic.between(start, end)) for name, start, end in zip(names, edges, edges[1:])]
 
 
-def demo(lab, record, say=print):
-    check_config(lab, record, say)
-    interval = lab.manifest["demo"]["interval"]
-    url = record["frontends"]["http_front"] + "/"
+def demo(lab, say=print):
+    check_config(lab, say)
+    interval = lab.lab.manifest["demo"]["interval"]
+    url = lab.frontends["http_front"] + "/"
     say(f"\nTraffic to {url}: one request every {interval} s. Meanwhile app2 is stopped, then started:")
     with Traffic(url, interval) as traffic:
-        moments = outage(record, traffic, pause=2.0)
+        moments = outage(lab, traffic, pause=2.0)
     for event, at in list(moments.items())[1:-1]:
         say(f"  {at:5.1f} s  {event}")
     rows = []
@@ -65,3 +56,4 @@ def demo(lab, record, say=print):
     say(table(["while", "requests", *SERVERS, "failed"], rows))
     say("Expected: no request reaches app2 once HAProxy has marked it DOWN; the requests it still sent\n"
         "to app2 before that failed (503). Lab 10 shows how retries and redispatch save them.")
+    return {"traffic": traffic, "moments": moments}

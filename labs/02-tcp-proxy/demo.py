@@ -1,16 +1,13 @@
 """Lab 2's demonstration: one server, then two ("scaling up"); then what a TCP proxy does
 with a keep-alive connection, beside an HTTP proxy."""
 
-import time
-
-from labkit import runtimes, stats
 from labkit.client import answers_in_turn
 from labkit.demo import measured, table
 
 
-def http_url(record, frontend: str) -> str:
+def http_url(lab, frontend: str) -> str:
     """HTTP spoken through a frontend, whether HAProxy reads it (http) or not (tcp)."""
-    return record["frontends"][frontend].replace("tcp://", "http://", 1) + "/"
+    return lab.frontends[frontend].replace("tcp://", "http://", 1) + "/"
 
 
 def one_per_connection(url: str, connections: int) -> list:
@@ -18,35 +15,29 @@ def one_per_connection(url: str, connections: int) -> list:
     return [answers_in_turn(url, 1)[0] for _ in range(connections)]
 
 
-def per_connection_row(label, record, backend, send):
-    answers, seen, counted = measured(record, backend, send)
-    return [label, " ".join(a.backend for a in answers), sum(counted.values())]
+def per_connection_row(label, lab, backend, send):
+    answers, seen, counted = measured(lab, backend, send)
+    return [label, " ".join(a.backend for a in answers), sum(counted.values())], answers
 
 
-def demo(lab, record, say=print):
-    settings = lab.manifest["demo"]
-    runtime = runtimes.named(record["runtime"])
-    tcp = http_url(record, "tcp_front")
-    rows = []
+def demo(lab, say=print):
+    settings = lab.lab.manifest["demo"]
+    tcp = http_url(lab, "tcp_front")
+    connections = settings["connections"]
 
-    say(f"\nStep 1, one server: app2 is stopped. {settings['connections']} connections to {tcp}")
-    runtime.stop_service(record, "app2")
-    stats.wait_for_status(record["stats"], {("tcp_servers", "app2"): "DOWN"}, timeout=30)
-    rows.append(per_connection_row("app1 alone", record, "tcp_servers",
-                                   lambda: one_per_connection(tcp, settings["connections"])))
-
+    say(f"\nStep 1, one server: app2 is stopped. {connections} connections to {tcp}")
+    out = lab.outage("app2", ["tcp_servers"], during=lambda: per_connection_row(
+        "app1 alone", lab, "tcp_servers", lambda: one_per_connection(tcp, connections)))
     say("Step 2, scaling up: app2 starts, and HAProxy's health check finds it.")
-    runtime.start_service(record, "app2", time.monotonic() + 60)
-    stats.wait_for_status(record["stats"], {("tcp_servers", "app2"): "UP"}, timeout=30)
-    rows.append(per_connection_row("app1 and app2", record, "tcp_servers",
-                                   lambda: one_per_connection(tcp, settings["connections"])))
-    say(table(["servers", "one request per connection: who answered", "HAProxy lbtot"], rows))
+    both = per_connection_row("app1 and app2", lab, "tcp_servers", lambda: one_per_connection(tcp, connections))
+    say(table(["servers", "one request per connection: who answered", "HAProxy lbtot"], [out.result[0], both[0]]))
 
     n = settings["requests"]
     say(f"\nNow {n} requests on ONE keep-alive connection, through each frontend:")
-    rows = [per_connection_row(f"tcp  {tcp}", record, "tcp_servers", lambda: answers_in_turn(tcp, n)),
-            per_connection_row(f"http {http_url(record, 'http_front')}", record, "http_servers",
-                               lambda: answers_in_turn(http_url(record, "http_front"), n))]
+    rows = [per_connection_row(f"tcp  {tcp}", lab, "tcp_servers", lambda: answers_in_turn(tcp, n))[0],
+            per_connection_row(f"http {http_url(lab, 'http_front')}", lab, "http_servers",
+                               lambda: answers_in_turn(http_url(lab, "http_front"), n))[0]]
     say(table(["frontend", "who answered", "HAProxy lbtot"], rows))
     say("Expected: in tcp mode HAProxy chooses once per connection (lbtot 1: everything on it goes\n"
         f"to one server); in http mode it chooses for every request (lbtot {n}).")
+    return {"app1 alone": out.result[1], "app1 and app2": both[1]}

@@ -17,16 +17,16 @@ ROUTES = {"/": "dynamic", "/api/data": "dynamic", "/about": "dynamic",
 
 @pytest.mark.parametrize("frontend", ["http_front", "https_front"])
 def test_static_paths_go_to_the_static_backend_and_the_rest_to_dynamic(lab, frontend):
-    before = {b: lab.counters(f"{b}_backend", "lbtot") for b in ("static", "dynamic")}
-    for path, backend in ROUTES.items():
-        assert lab3.who_answers(lab.record, frontend, path).startswith(backend + " "), path
-    assert sum((lab.counters("static_backend", "lbtot") - before["static"]).values()) == 2
-    assert sum((lab.counters("dynamic_backend", "lbtot") - before["dynamic"]).values()) == 3
+    with lab.counting("static_backend") as static, lab.counting("dynamic_backend") as dynamic:
+        for path, backend in ROUTES.items():
+            assert lab3.who_answers(lab, frontend, path).startswith(backend + " "), path
+    assert sum(static["lbtot"].values()) == 2
+    assert sum(dynamic["lbtot"].values()) == 3
 
 
 def test_the_backend_is_told_the_original_scheme_and_client(lab):
-    assert lab3.told(lab.record, "http_front")["X-Forwarded-Proto"] == "http"
-    over_https = lab3.told(lab.record, "https_front")
+    assert lab3.told(lab, "http_front")["X-Forwarded-Proto"] == "http"
+    over_https = lab3.told(lab, "https_front")
     assert over_https["X-Forwarded-Proto"] == "https"
     assert over_https["X-Forwarded-For"]
 
@@ -34,7 +34,7 @@ def test_the_backend_is_told_the_original_scheme_and_client(lab):
 def test_https_verifies_against_the_labs_own_certificate_and_nothing_else(lab):
     url = lab.frontends["https_front"] + "/"
     assert url.startswith("https://127.0.0.1:")
-    with lab3.https_session(lab.record) as http:
+    with lab3.https_session(lab) as http:
         assert http.get(url, timeout=10).status_code == 200
     # A client that trusts only the usual authorities must refuse it: it is self-signed.
     with session() as http, pytest.raises(requests.exceptions.SSLError):

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from labkit import runtimes, stats
+from labkit import stats
 from labkit.client import ask, session
 from labkit.demo import table
 
@@ -44,11 +44,11 @@ CASES = [
 ]
 
 
-def send(record, clients, case: Case) -> str | int:
+def send(lab, clients, case: Case) -> str | int:
     """What answered the case's request: a backend's name, or the status if none did."""
     if case.client is TERMINAL:
         with session() as http:
-            answer = ask(http, record["frontends"]["http_front"] + case.path, case.method, headers=case.headers)
+            answer = ask(http, lab.frontends["http_front"] + case.path, case.method, headers=case.headers)
     else:
         address = clients.addresses[[OUTSIDE, BLOCKED, INTERNAL].index(case.client)]
         answer = clients.answers(address, "http_front", case.path, 1, case.method, case.headers)[0]
@@ -61,17 +61,16 @@ def address_of(clients, case: Case) -> str:
     return clients.addresses[[OUTSIDE, BLOCKED, INTERNAL].index(case.client)]
 
 
-def passed_to_backends(record) -> int:
-    return sum(sum(stats.counters(record["stats"], f"{b}_backend", "lbtot").values()) for b in BACKENDS)
+def passed_to_backends(lab) -> int:
+    return sum(sum(lab.counters(f"{b}_backend", "lbtot").values()) for b in BACKENDS)
 
 
-def demo(lab, record, say=print):
-    runtime = runtimes.named(record["runtime"])
-    with runtime.clients(record, hosts=[OUTSIDE, BLOCKED, INTERNAL]) as clients:
-        denied_before = stats.frontend_counter(record["stats"], "http_front", "dreq")
-        rows = [[c.rule, c.what, address_of(clients, c), f"{c.method} {c.path}", c.expected, send(record, clients, c)]
+def demo(lab, say=print):
+    with lab.clients(hosts=[OUTSIDE, BLOCKED, INTERNAL]) as clients:
+        denied_before = stats.frontend_counter(lab.stats_url, "http_front", "dreq")
+        rows = [[c.rule, c.what, address_of(clients, c), f"{c.method} {c.path}", c.expected, send(lab, clients, c)]
                 for c in CASES]
-        denied = stats.frontend_counter(record["stats"], "http_front", "dreq") - denied_before
+        denied = stats.frontend_counter(lab.stats_url, "http_front", "dreq") - denied_before
     say("")
     say(table(["rule", "request", "from", "", "expected", "got"], rows))
     say(f"\nHAProxy's stats: http_front denied {denied} requests (dreq); they never reached a backend.")

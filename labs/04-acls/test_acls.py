@@ -19,17 +19,17 @@ def clients(lab):
 @pytest.mark.parametrize("case", lab4.CASES, ids=lambda c: f"{c.rule}: {c.what}")
 def test_rule(lab, clients, case):
     denied_before = stats.frontend_counter(lab.stats_url, "http_front", "dreq")
-    passed_before = lab4.passed_to_backends(lab.record)
+    passed_before = lab4.passed_to_backends(lab)
 
-    assert lab4.send(lab.record, clients, case) == case.expected
+    assert lab4.send(lab, clients, case) == case.expected
 
     denied = stats.frontend_counter(lab.stats_url, "http_front", "dreq") - denied_before
-    passed = lab4.passed_to_backends(lab.record) - passed_before
+    passed = lab4.passed_to_backends(lab) - passed_before
     # HAProxy's own count: a denied request stops at the frontend; any other reaches one backend.
     assert (denied, passed) == ((1, 0) if case.expected == 403 else (0, 1))
 
 
 def test_the_clients_come_from_inside_and_outside_the_ranges(lab, clients):
     """The source rules are only tested if the addresses really are what the config names."""
-    prefix = "127.0.4." if lab.runtime == "local" else "172.30.4."
+    prefix = "127.0.4." if lab.runtime.name == "local" else "172.30.4."
     assert clients.addresses == [prefix + str(h) for h in (lab4.OUTSIDE, lab4.BLOCKED, lab4.INTERNAL)]

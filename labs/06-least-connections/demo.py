@@ -24,17 +24,17 @@ def fast_floor(requests: int, interval: float, delay: float) -> int:
     return requests - 2 * (int(arrivals_span // delay) + 1)
 
 
-def demo(lab, record, say=print):
-    settings = lab.manifest["demo"]
-    count, interval, delay = settings["requests"], settings["interval"], slow_delay(lab)
+def demo(lab, say=print):
+    settings = lab.lab.manifest["demo"]
+    count, interval, delay = settings["requests"], settings["interval"], slow_delay(lab.lab)
     say(f"\nThe same traffic to both frontends: {count} requests, one every {interval} s, each on its own")
     say(f"connection. app1 and app3 take {delay:g} s to answer; app2 answers at once.")
     rows, summary = [], []
     for frontend, backend, label in (("http_front", "servers", "leastconn"),
                                       ("round_robin_front", "round_robin_servers", "roundrobin")):
-        url = record["frontends"][frontend] + "/"
+        url = lab.frontends[frontend] + "/"
         say(f"  sending to {label} at {url} ...")
-        answers, seen, counted = measured(record, backend, lambda: answers_staggered(url, count, interval))
+        answers, seen, counted = measured(lab, backend, lambda: answers_staggered(url, count, interval))
         rows.append([label, *(f"{seen[s]} ({counted[s]})" for s in SERVERS), share(seen["app2"], count),
                      f"{sum(a.seconds for a in answers) / count:.1f} s", f"{max(a.seconds for a in answers):.1f} s"])
         summary.append(seen)

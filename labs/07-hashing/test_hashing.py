@@ -8,28 +8,21 @@ hold by luck for other addresses, the bound says how likely that luck is."""
 
 from collections import Counter
 
-import pytest
-
 from labkit.checks import *  # noqa: F401,F403 (the checks every lab runs)
 from labkit.labs import find_lab
-from labkit.runtimes import ask_every_client, named
 
 lab7 = find_lab(7).load("demo")
 SERVERS = {"app1", "app2", "app3"}
 CLIENTS = 40
 
 
-@pytest.fixture(scope="module")
-def clients(lab):
-    """The 40 clients, made once for the module: under Docker each is a container, made one
-    at a time (see DockerClients), and making them took longer than the tests' requests."""
-    with lab.clients(CLIENTS) as made:
-        yield made
+# The 40 clients' requests, and app3's outage, are those `make lab-7` shows (demo_run):
+# under Docker each client is a container, made one at a time (see DockerClients), and
+# making them twice took longer than the requests.
 
 
-def test_each_client_address_sticks_to_one_server_and_all_servers_get_some(lab, clients):
-    before = lab.counters("by_source", "lbtot")
-    answers = ask_every_client(clients, "http_front", "/", 3)
+def test_each_client_address_sticks_to_one_server_and_all_servers_get_some(demo_run):
+    answers = demo_run.measured["answers"]
     assert len(answers) == CLIENTS
     for address, got in answers.items():
         assert len({a.backend for a in got}) == 1, (address, got)
@@ -37,24 +30,20 @@ def test_each_client_address_sticks_to_one_server_and_all_servers_get_some(lab, 
     # 40 clients with probability 3 * (2/3)^40 = 3e-7.
     assert {got[0].backend for got in answers.values()} == SERVERS
     seen = Counter(a.backend for got in answers.values() for a in got)
-    assert lab.counters("by_source", "lbtot") - before == seen
+    assert demo_run.measured["counted"] == seen
 
 
 def test_a_path_keeps_its_server_whatever_the_query_string(lab):
     paths = [f"/video/{i}" for i in range(40)]
-    servers_of = lab7.who_serves_paths(lab.record, paths)
+    servers_of = lab7.who_serves_paths(lab, paths)
     for path, servers in servers_of.items():
         assert len(servers) == 1, (path, servers)
     # Different paths spread: all three servers appear (3e-7 by chance, as above).
     assert set().union(*servers_of.values()) == SERVERS
 
 
-def test_taking_a_server_out_moves_only_its_clients_with_consistent_hashing(lab, clients):
-    runtime = named(lab.runtime)
-    before = {name: lab7.who_serves(clients, frontend) for name, (frontend, _) in lab7.SOURCE_BACKENDS.items()}
-    out = lab7.take_app3_out(runtime, lab.record, lambda: {
-        name: lab7.who_serves(clients, frontend) for name, (frontend, _) in lab7.SOURCE_BACKENDS.items()})
-    after = out["result"]
+def test_taking_a_server_out_moves_only_its_clients_with_consistent_hashing(demo_run):
+    before, after = demo_run.measured["before"], demo_run.measured["after"]
 
     # Consistent hashing: removing app3's points from the ring changes nothing for keys
     # that landed on the others' points. Exactly app3's clients move, and only they.
@@ -72,4 +61,4 @@ def test_taking_a_server_out_moves_only_its_clients_with_consistent_hashing(lab,
     assert any(before["map-based"][c] != "app3" for c in map_moved)
 
     # app3 is back, and with consistent hashing its clients return to it.
-    assert lab7.who_serves(clients, "http_front") == before["consistent"]
+    assert demo_run.measured["back"] == before["consistent"]

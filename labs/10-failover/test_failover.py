@@ -2,17 +2,18 @@
 requests caught before they do, and a drained server is not a dead one."""
 
 from labkit.checks import *  # noqa: F401,F403 (the checks every lab runs)
-from labkit import runtimes
 from labkit.client import Answer
 from labkit.haproxy import health_checks
 from labkit.labs import find_lab
 
 lab10 = find_lab(10).load("demo")
-INTERVAL = 0.004  # a request every 4 ms: 1000 and more during the outage
+# The tests read the runs `make lab-10` shows (demo_run): a kill with redispatch, one
+# without, and a drain, with a request every 4 ms: 1000 and more during each outage.
 
 
-def test_a_killed_server_costs_no_request_with_redispatch(lab):
-    run = lab10.kill_and_restart(lab.record, "http_front", "servers", INTERVAL, pause=1.5)
+def test_a_killed_server_costs_no_request_with_redispatch(lab, demo_run):
+    assert lab.lab.manifest["demo"]["interval"] == 0.004
+    run = demo_run.measured["servers"]
     assert len(run["answers"]) >= 1000, len(run["answers"])
     assert lab10.failed(run["answers"]) == 0, [a for a in run["answers"] if a.status != 200][:5]
     # Back UP, app2 takes its turns again.
@@ -23,13 +24,13 @@ def test_a_killed_server_costs_no_request_with_redispatch(lab):
     # kit's polling of the stats page only add: a second above, and a quarter second's
     # slack below for HAProxy's timers.
     checks = health_checks(lab.lab.config.read_text())
-    soonest, latest = checks.time_to_down(silent=runtimes.named(lab.runtime).dead_service_is_silent)
+    soonest, latest = checks.time_to_down(silent=lab.runtime.dead_service_is_silent)
     to_down = run["down"] - run["killed"]
     assert soonest - 0.25 < to_down < latest + 1, (soonest, to_down, latest)
 
 
-def test_without_redispatch_the_requests_caught_in_between_fail(lab):
-    run = lab10.kill_and_restart(lab.record, "no_redispatch_front", "servers_no_redispatch", INTERVAL, pause=1.0)
+def test_without_redispatch_the_requests_caught_in_between_fail(demo_run):
+    run = demo_run.measured["servers_no_redispatch"]
     # Round robin keeps giving the dead app2 a third of the requests until it is DOWN,
     # and retries go back to it: those fail. At one request every 4 ms, with DOWN at least
     # half a second after the kill, that is dozens of requests.
@@ -44,8 +45,8 @@ def test_without_redispatch_the_requests_caught_in_between_fail(lab):
         first_answered, last_sent, run["killed"], run["down"])
 
 
-def test_a_drained_server_gets_no_new_requests_and_none_fail(lab):
-    run = lab10.drain(lab.record, INTERVAL)
+def test_a_drained_server_gets_no_new_requests_and_none_fail(demo_run):
+    run = demo_run.measured["drained"]
     assert run["sent_to_app2_while_drained"] == 0
     assert lab10.failed(run["answers"]) == 0
     # ...and it came back: once UP again, HAProxy sends it requests.

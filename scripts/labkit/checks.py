@@ -3,18 +3,25 @@ with that lab's `lab` fixture, in each runtime.
 
     from labkit.checks import *  # noqa: F401,F403
 
-They look inside HAProxy's host with pytest-testinfra: this machine for the local runtime,
-the haproxy container for Docker.
+The first runs the lab's demonstration (`make lab-N`'s) on the freshly started lab and
+compares it with the docs page; the second runs the exercise's check on the untouched
+config. The rest look inside HAProxy's host with pytest-testinfra: this machine for the
+local runtime, the haproxy container for Docker.
 """
 
 
 import os
 
-from . import compose
+from . import compose, exercises, recording
 
-__all__ = ["test_haproxy_runs_the_labs_config", "test_haproxy_runs_without_root",
+# In this order: pytest runs a module's tests in the order their names were bound. HAProxy's
+# log is read before any server has gone down (which HAProxy logs as a warning), and the
+# demo needs the lab as `make lab-N` leaves it, before any other traffic.
+__all__ = ["test_haproxy_started_without_warnings", "test_make_lab_shows_what_its_docs_page_shows",
+           "test_the_untouched_exercise_fails_its_check_with_a_hint",
+           "test_haproxy_runs_the_labs_config", "test_haproxy_runs_without_root",
            "test_haproxy_listens_where_the_lab_says", "test_haproxy_accepts_its_config",
-           "test_haproxy_started_without_warnings", "test_backends_run_with_the_labs_environment",
+           "test_backends_run_with_the_labs_environment",
            "test_backends_run_without_root", "test_nothing_listens_beyond_loopback"]
 
 
@@ -42,6 +49,27 @@ def listening_tcp(host) -> set[tuple[str, int]]:
     return found
 
 
+def test_make_lab_shows_what_its_docs_page_shows(lab, demo_run, request):
+    """What `make lab-N` prints once the lab is up is what the lab's docs page shows (the
+    text itself where the lab is deterministic, else its shape), from the lab's files as
+    they are now. `make docs-outputs` records it."""
+    deterministic = lab.lab.manifest.get("demo", {}).get("deterministic", True)
+    recording.check(lab.lab.name, demo_run.output,
+                    update=request.config.getoption("--update-outputs") and lab.runtime.name == "local",
+                    where=f"HAProxy {lab.haproxy_version()}", sources=recording.sources_digest(lab.lab),
+                    compare=(lambda text: text) if deterministic else recording.skeleton)
+
+
+def test_the_untouched_exercise_fails_its_check_with_a_hint(lab):
+    """The lab's own config is the exercise's starting point: its checker must find it not
+    done yet, with a hint (a checker that cannot fail is worthless). `make check-lab-N`
+    runs the same checker on the learner's copy."""
+    checker = lab.lab.load("exercise/check")
+    assert exercises.out_of_bounds(lab.lab, checker, lab.lab.config) == []
+    hints = checker.check(lab)
+    assert hints and all(len(hint) > 40 for hint in hints), hints
+
+
 def test_haproxy_runs_the_labs_config(lab):
     host, pid, config, _ = lab.haproxy()
     assert process_status(host, pid)["Name"] == "haproxy"
@@ -51,7 +79,7 @@ def test_haproxy_runs_the_labs_config(lab):
 
 def test_haproxy_listens_where_the_lab_says(lab):
     host, *_ = lab.haproxy()
-    bind_address = "127.0.0.1" if lab.runtime == "local" else "0.0.0.0"
+    bind_address = "127.0.0.1" if lab.runtime.name == "local" else "0.0.0.0"
     listening = listening_tcp(host)
     for port in lab.promised_ports():
         assert (bind_address, port) in listening, (port, sorted(listening))
@@ -75,7 +103,7 @@ def test_haproxy_runs_without_root(lab):
     never asks for more than it needs."""
     host, pid, _, _ = lab.haproxy()
     real, effective, *_ = process_status(host, pid)["Uid"].split()
-    if lab.runtime == "docker":
+    if lab.runtime.name == "docker":
         assert real != "0" and effective != "0", "haproxy runs as root in its container"
     else:
         assert int(effective) == os.geteuid(), "haproxy runs as another user than the kit"
@@ -88,7 +116,7 @@ def test_backends_run_with_the_labs_environment(lab):
     for service in compose.services_with_role(services, "backend"):
         host, pid = lab.service_host(service.name)
         env = process_environment(host, pid)
-        given = {k: v for k, v in service.environment.items() if not (lab.runtime == "local" and k == "PORT")}
+        given = {k: v for k, v in service.environment.items() if not (lab.runtime.name == "local" and k == "PORT")}
         assert {k: env.get(k) for k in given} == given, service.name
         command_line = host.file(f"/proc/{pid}/cmdline").content_string.split("\0")
         assert command_line[1].endswith("app.py"), command_line
@@ -99,7 +127,7 @@ def test_backends_run_without_root(lab):
     for service in compose.services_with_role(services, "backend"):
         host, pid = lab.service_host(service.name)
         real, effective, *_ = process_status(host, pid)["Uid"].split()
-        if lab.runtime == "docker":
+        if lab.runtime.name == "docker":
             assert real != "0" and effective != "0", f"{service.name} runs as root in its container"
         else:
             assert int(effective) == os.geteuid(), f"{service.name} runs as another user than the kit"
@@ -107,17 +135,17 @@ def test_backends_run_without_root(lab):
 
 def test_nothing_listens_beyond_loopback(lab):
     """Safe by default: what the lab offers is reachable from this machine only."""
-    if lab.runtime == "docker":
+    if lab.runtime.name == "docker":
         from .runtimes.docker import client, project_containers
 
-        for container in project_containers(client(), lab.record["project"]):
+        for container in project_containers(client(), lab.record.project):
             for bindings in (container.attrs["HostConfig"].get("PortBindings") or {}).values():
                 for binding in bindings or []:
                     assert binding["HostIp"] == "127.0.0.1", (container.name, binding)
     else:
         import psutil
 
-        for name, info in lab.record["processes"].items():
+        for name, info in lab.record.processes.items():
             process = psutil.Process(info["pid"])
             for member in [process, *process.children(recursive=True)]:
                 for connection in member.net_connections(kind="inet"):

@@ -6,29 +6,26 @@ import os
 import signal
 import sys
 
-from . import demo, haproxy, paths, runner, runtimes, tls
+from . import demo, paths, runner
 from .errors import LabkitError, treat_kill_as_ctrl_c
 from .labs import all_labs, find_lab, lab_list_text
 
 
 def cmd_run(args) -> int:
-    lab = find_lab(args.lab)
-    record, started = runner.up(lab, args.runtime)
+    running = runner.up(find_lab(args.lab), args.runtime)
     try:
-        demo.run(lab, record, requests=args.requests)
+        demo.run(running, requests=args.requests)
     except BaseException:
-        if started:  # a Ctrl-C during the demo: leave nothing of this run behind
-            print(f"\nStopping {lab} ...")
-            runner.stop(record)
+        if running.started:  # a Ctrl-C during the demo: leave nothing of this run behind
+            print(f"\nStopping {running} ...")
+            runner.stop(running.record)
         raise
-    demo.explore(lab, record)
+    demo.explore(running)
     return 0
 
 
 def cmd_up(args) -> int:
-    lab = find_lab(args.lab)
-    record, _ = runner.up(lab, args.runtime)
-    demo.explore(lab, record)
+    demo.explore(runner.up(find_lab(args.lab), args.runtime))
     return 0
 
 
@@ -38,7 +35,7 @@ def cmd_down(args) -> int:
 
 
 def cmd_status(args) -> int:
-    records = [runner.public(r) for r in runner.running()]
+    records = [r.public() for r in runner.running()]
     if args.json:
         print(json.dumps(records, indent=2))
     elif not records:
@@ -52,21 +49,20 @@ def cmd_status(args) -> int:
 
 def cmd_service(args) -> int:
     """Stop, kill or start one of a running lab's services, in whichever runtime it runs."""
-    import time
-
     from . import state
+    from .running import RunningLab
 
     lab = find_lab(args.lab)
     record = state.load(lab.number)
     if not record:
         raise LabkitError(f"{lab} is not running. Start it with: make lab-{lab.number}")
-    runtime = runtimes.named(record["runtime"])
+    running = RunningLab(lab, record, started=False)
     if args.action == "start":
-        runtime.start_service(record, args.service, time.monotonic() + 60)
+        running.start_service(args.service)
     elif args.action in ("fail-checks", "pass-checks"):
-        runtime.signal_service(record, args.service, signal.SIGUSR1 if args.action == "fail-checks" else signal.SIGUSR2)
+        running.signal_service(args.service, signal.SIGUSR1 if args.action == "fail-checks" else signal.SIGUSR2)
     else:
-        runtime.stop_service(record, args.service, kill=args.action == "kill")
+        running.stop_service(args.service, kill=args.action == "kill")
     done = dict(stop="stopped", kill="killed", start="started", **{"fail-checks": "now fails its health checks",
                                                                   "pass-checks": "passes its health checks again"})
     print(f"lab {lab.number}: {args.service} {done[args.action]}")
@@ -83,12 +79,13 @@ def cmd_images(args) -> int:
     from pathlib import Path
 
     from . import images
+    from .runtimes.docker import client
 
     if args.action == "build":
         print("Building every image the labs need ...")
-        print("Ready: " + ", ".join(images.build_all()))
+        print("Ready: " + ", ".join(images.build_all(client())))
     elif args.action == "save":
-        images.save(Path(args.file))
+        images.save(client(), Path(args.file))
         print(f"Saved. On a machine without internet: make images-load FILE={args.file}")
     else:
         images.load(Path(args.file))
@@ -115,6 +112,18 @@ def cmd_exercise(args) -> int:
     return exercises.check(args.lab, args.solution, args.runtime)
 
 
+def cmd_mutants(args) -> int:
+    from . import mutants
+
+    return mutants.run(args.labs, args.runtime)
+
+
+def cmd_bench(args) -> int:
+    from . import bench
+
+    return bench.bench(args.runtime, suite=not args.no_suite)
+
+
 def cmd_list(args) -> int:
     print(lab_list_text(all_labs()))
     return 0
@@ -122,23 +131,8 @@ def cmd_list(args) -> int:
 
 def cmd_check(args) -> int:
     """haproxy -c on a lab's config, with the server addresses mapped as the local runtime does."""
-    import tempfile
-    from pathlib import Path
-
-    from . import compose
-
     lab = find_lab(args.lab)
-    services = compose.load_services(lab.compose_file, os.environ)
-    backends = compose.services_with_role(services, "backend")
-    env = runtimes.named("local").haproxy_environment(
-        compose.haproxy_service(services, lab.compose_file).environment, lab)
-    mapped = haproxy.map_server_addresses(lab.config.read_text(), {s.name: "127.0.0.1:1" for s in backends})
-    with tempfile.TemporaryDirectory() as folder:
-        config = Path(folder) / "haproxy.cfg"
-        config.write_text(mapped)
-        if lab.manifest.get("tls"):  # HAProxy reads the certificate while checking
-            env["TLS_DIR"] = str(tls.make_certificate(Path(folder) / "tls"))
-        said = haproxy.check_config(haproxy.find_binary(), config, env, shown_as=paths.shown(lab.config))
+    said = runner.check_offline(lab)
     warnings = [line for line in said.splitlines() if "WARNING" in line or "ALERT" in line]
     print("\n".join(warnings + [f"{paths.shown(lab.config)}: HAProxy accepts it"
                                  + (f", with {len(warnings)} warning(s)." if warnings else ".")]))
@@ -191,6 +185,17 @@ def parser() -> argparse.ArgumentParser:
     exercise.add_argument("--solution", action="store_true", help="check the reference solution instead")
     exercise.add_argument("--runtime", default=os.environ.get("RUNTIME", "auto"), help=runtime_help)
     exercise.set_defaults(func=cmd_exercise)
+
+    mutants = sub.add_parser("mutants", help="run each lab's tests on the wrong configs its lab.toml lists; "
+                                            "every one must fail them")
+    mutants.add_argument("labs", nargs="*", help="lab numbers (default: every lab)")
+    mutants.add_argument("--runtime", default="local")
+    mutants.set_defaults(func=cmd_mutants)
+
+    bench = sub.add_parser("bench", help="time make lab-N, warm and cold, and the suite, in each runtime")
+    bench.add_argument("--runtime", default=os.environ.get("RUNTIME", "auto"), help=runtime_help)
+    bench.add_argument("--no-suite", action="store_true", help="leave out the suite's time")
+    bench.set_defaults(func=cmd_bench)
 
     sub.add_parser("list", help="the labs").set_defaults(func=cmd_list)
     sub.add_parser("docs-assets", help="fetch what the docs site serves itself (mermaid), once"

@@ -1,15 +1,15 @@
 """What `make lab-N` shows once the lab is up: traffic, and who answered it.
 
-A lab folder may hold a demo.py with `demo(lab, record, say)` for a demonstration of its
-own; otherwise the lab gets the default: requests one after another, counted by the
+A lab folder may hold a demo.py with `demo(lab, say)`, lab being the RunningLab, for a
+demonstration of its own; otherwise the lab gets the default: requests one after another, counted by the
 client and by HAProxy, beside the share the config's weights promise.
 """
 
 import re
 from collections import Counter
 
-from . import haproxy, stats
-from .client import answers_in_turn, count_backends
+from . import haproxy
+from .client import count_backends
 
 
 # 10, 33.3%, 0.7 s, 103 ms, 26 (26), or - for none
@@ -31,34 +31,24 @@ def share(part: float, whole: float) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "-"
 
 
-def measured(record: dict, backend: str, send) -> tuple[list, Counter, Counter]:
+def measured(lab, backend: str, send) -> tuple[list, Counter, Counter]:
     """Run `send()` (which returns answers) and count who answered, both ways:
     (answers, the client's count by X-Backend, HAProxy's lbtot for `backend` over the run)."""
-    before = Counter(stats.counters(record["stats"], backend, "lbtot"))
-    answers = send()
-    after = Counter(stats.counters(record["stats"], backend, "lbtot"))
-    haproxy_counts = Counter({server: after[server] - before[server] for server in after})
-    return answers, count_backends(answers), haproxy_counts
+    with lab.counting(backend) as counted:
+        answers = send()
+    return answers, count_backends(answers), counted["lbtot"]
 
 
-def first_frontend(record: dict) -> tuple[str, str]:
-    return next(iter(record["frontends"].items()))
-
-
-def distribution(lab, record: dict, count: int, say=print) -> dict:
+def distribution(lab, count: int, say=print) -> dict:
     """Send `count` requests in turn; print and return who answered, as both sides count it."""
-    config = lab.config.read_text()
-    frontend, url = first_frontend(record)
+    config = lab.lab.config.read_text()
+    frontend, url = next(iter(lab.frontends.items()))
     backend = haproxy.default_backend(config, frontend)
     weights = {s.name: s.weight for s in haproxy.servers(config) if s.backend == backend}
-    counted = ("stot", "lbtot")
-    before = {field: stats.counters(record["stats"], backend, field) for field in counted}
     say(f"\nSending {count} requests to {url}/ one after another ...")
-    answers = answers_in_turn(url + "/", count)
-    after = {field: stats.counters(record["stats"], backend, field) for field in counted}
+    with lab.counting(backend, "stot", "lbtot") as haproxy_counts:
+        answers = lab.answers_in_turn(count, frontend=frontend)
     seen = count_backends(answers)
-    haproxy_counts = {field: {s: after[field][s] - before[field].get(s, 0) for s in after[field]}
-                      for field in counted}
     order = [a.backend for a in answers]
     cycle = sum(weights.values())  # one round of the rotation: every server gets its weight
     rounds = [" ".join(order[i:i + cycle]) for i in range(0, min(2 * cycle, count), cycle)]
@@ -73,21 +63,21 @@ def distribution(lab, record: dict, count: int, say=print) -> dict:
     say(table(["server", "client saw", "HAProxy stot", "HAProxy lbtot", "expected", "observed"], rows))
     say("(client saw: X-Backend headers; stot/lbtot: HAProxy's counters for this run; "
         "expected: the weights in haproxy.cfg)")
-    return {"order": order, "client": dict(seen), "haproxy": haproxy_counts}
+    return {"order": order, "client": dict(seen), "haproxy": {f: dict(c) for f, c in haproxy_counts.items()}}
 
 
-def run(lab, record: dict, say=print, requests: int | None = None) -> None:
-    if (lab.path / "demo.py").exists():
-        lab.load("demo").demo(lab, record, say)
-    else:
-        distribution(lab, record, requests or lab.manifest.get("demo", {}).get("requests", 30), say)
+def run(lab, say=print, requests: int | None = None):
+    """The lab's demonstration on the running lab; returns what it measured, for the tests."""
+    if (lab.lab.path / "demo.py").exists():
+        return lab.lab.load("demo").demo(lab, say)
+    return distribution(lab, requests or lab.lab.manifest.get("demo", {}).get("requests", 30), say)
 
 
-def explore(lab, record: dict, say=print) -> None:
+def explore(lab, say=print) -> None:
     say("\nExplore:")
-    places = [(name, f"{url}/") for name, url in record["frontends"].items()]
-    if record.get("stats"):
-        places.append(("stats page", record["stats"]))
+    places = [(name, f"{url}/") for name, url in lab.frontends.items()]
+    if lab.stats_url:
+        places.append(("stats page", lab.stats_url))
     width = max(len(name) for name, _ in places)
     for name, url in places:
         say(f"  {name:<{width}}  {url}")

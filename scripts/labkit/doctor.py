@@ -77,7 +77,7 @@ def check_docker() -> tuple[bool, str]:
 
 def check_ports() -> tuple[bool, str]:
     busy = []
-    running = {r["lab"] for r in state.load_all()}
+    running = {r.lab for r in state.load_all()}
     for lab in all_labs():
         services = compose.load_services(lab.compose_file, os.environ)
         for setting in compose.haproxy_service(services, lab.compose_file).ports:

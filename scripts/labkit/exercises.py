@@ -17,7 +17,6 @@ from unittest import mock
 from . import haproxy, paths, runner, state
 from .errors import LabkitError
 from .labs import find_lab
-from .running import RunningLab
 
 
 def learners_copy(lab, say=print):
@@ -77,8 +76,8 @@ def measured(lab, checker, runtime) -> list[str]:
     """Start the lab with the config to check, run the checker against it, stop the lab."""
     # A checker may set the lab's variables (shorter delays, say) for its own run only.
     with mock.patch.dict(os.environ, getattr(checker, "LAB_ENV", {})):
-        record, _ = runner.up(lab, runtime, say=lambda message: None)
+        running = runner.up(lab, runtime, say=lambda message: None)
         try:
-            return checker.check(RunningLab(lab, record))
+            return checker.check(running)
         finally:
-            runner.stop(record)
+            runner.stop(running.record)

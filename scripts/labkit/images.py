@@ -7,6 +7,7 @@ network) the kit makes its own base from Debian's packages with debootstrap and
 forces one; LABKIT_PYTHON_IMAGE / LABKIT_HAPROXY_IMAGE name any other image.
 """
 
+import hashlib
 import os
 import re
 import shutil
@@ -29,11 +30,12 @@ DEBIAN_SUITE = "bookworm"
 # Debian's own packages give the backend app (python3, Flask, waitress) and HAProxy 2.6.
 DEBIAN_PACKAGES = ["python3", "python3-flask", "python3-waitress", "haproxy"]
 
-# Build argument each Dockerfile takes, and the compose variable that sets it.
-BASE_ARGS = {
-    "LABKIT_PYTHON_IMAGE": (paths.ROOT / "backends" / "Dockerfile", "PYTHON_IMAGE"),
-    "LABKIT_HAPROXY_IMAGE": (paths.ROOT / "haproxy" / "Dockerfile", "HAPROXY_IMAGE"),
+# Each kit image: its build context, the ARG naming its base, and the variable that overrides it.
+KIT_BUILDS = {
+    BACKEND_IMAGE: (paths.ROOT / "backends", "PYTHON_IMAGE", "LABKIT_PYTHON_IMAGE"),
+    HAPROXY_IMAGE: (paths.ROOT / "haproxy", "HAPROXY_IMAGE", "LABKIT_HAPROXY_IMAGE"),
 }
+BASE_VARIABLES = [variable for _, _, variable in KIT_BUILDS.values()]
 
 
 def dockerfile_default(dockerfile: Path, arg: str) -> str:
@@ -44,7 +46,7 @@ def dockerfile_default(dockerfile: Path, arg: str) -> str:
 
 
 def official_images() -> list[str]:
-    return [dockerfile_default(*where) for where in BASE_ARGS.values()]
+    return [dockerfile_default(folder / "Dockerfile", arg) for folder, arg, _ in KIT_BUILDS.values()]
 
 
 def present(client, image: str) -> bool:
@@ -68,10 +70,10 @@ def pulled(client, image: str, say) -> bool:
 
 def base_image_environment(client, say=print) -> dict[str, str]:
     """The LABKIT_*_IMAGE variables for Docker Compose ({} means: the official images)."""
-    if any(os.environ.get(var) for var in BASE_ARGS):
+    if any(os.environ.get(var) for var in BASE_VARIABLES):
         return {}
     choice = os.environ.get("LABKIT_BASE", "auto")
-    debian = {var: DEBIAN_BASE for var in BASE_ARGS}
+    debian = dict.fromkeys(BASE_VARIABLES, DEBIAN_BASE)
     if choice not in ("auto", "official", "debian"):
         raise LabkitError(f"LABKIT_BASE must be auto, official or debian, not {choice!r}")
     if choice == "official":
@@ -146,33 +148,65 @@ def remove_rootfs(workdir: Path) -> None:
     shutil.rmtree(workdir, ignore_errors=True)
 
 
-def build_all(say=print) -> list[str]:
-    """Build the kit's images (and their base) with Docker Compose, as the labs do; return
-    every image the labs need, bases included."""
-    from . import runner
-    from .labs import all_labs
-    from .runtimes import docker as docker_runtime
-
-    engine = docker_runtime.client()
-    base_env = base_image_environment(engine, say)
-    # Every lab's compose file builds the same two images; the first lab's will do.
-    lab = all_labs()[0]
-    record = {"compose": docker_runtime.compose_command(), "project": lab.project, "compose_file": str(lab.compose_file),
-              "compose_env": runner.plan(lab, docker_runtime.DockerRuntime()).kit_env}
-    paths.state_dir().mkdir(parents=True, exist_ok=True)
-    log = paths.state_dir() / "images.log"
-    say(f"  docker compose build (log: {paths.shown(log)})")
-    if docker_runtime.run_compose(record, ["build"], log, base_env).returncode != 0:
-        raise LabkitError(f"building the images failed; the end of {paths.shown(log)}:\n{docker_runtime.log_tail(log)}")
-    bases = sorted(set(base_env.values())) or official_images()
-    return KIT_IMAGES + bases
+# The image label that says what an image was built from (see context_digest).
+CONTEXT_LABEL = "labkit.context"
 
 
-def save(archive: Path, say=print) -> None:
+def context_digest(folder: Path, base_id: str) -> str:
+    """A digest of every file of a build context and of the base image's id: an image
+    whose label carries it needs no build."""
+    digest = hashlib.sha256(base_id.encode() + b"\0")
+    for file in sorted(f for f in folder.rglob("*") if f.is_file() and "__pycache__" not in f.parts):
+        digest.update(file.relative_to(folder).as_posix().encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def label_of(client, image: str) -> str | None:
+    try:
+        return (client.images.get(image).labels or {}).get(CONTEXT_LABEL)
+    except docker.errors.ImageNotFound:
+        return None
+
+
+def ensure_built(client, log: Path, say=print) -> list[str]:
+    """Build each kit image whose build context or base has changed since it was built,
+    and nothing else; return every image the labs need, bases included. A lab's start then
+    runs what is there: Docker Compose v1 rebuilt every service's image at each start."""
+    base_env = base_image_environment(client, say)
+    bases = []
+    for image, (folder, arg, variable) in KIT_BUILDS.items():
+        base = os.environ.get(variable) or base_env.get(variable) or dockerfile_default(folder / "Dockerfile", arg)
+        bases.append(base)
+        if not present(client, base) and not pulled(client, base, say):
+            raise LabkitError(f"{image} builds on {base}, which is neither here nor to be pulled")
+        digest = context_digest(folder, client.images.get(base).id)
+        if label_of(client, image) == digest:
+            continue
+        say(f"  docker build {paths.shown(folder)} -> {image} on {base} (log: {paths.shown(log)})")
+        command = ["docker", "build", "--tag", image, "--label", f"{CONTEXT_LABEL}={digest}",
+                   "--build-arg", f"{arg}={base}", "--cache-from", image, str(folder)]
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with open(log, "a") as out:
+            out.write(f"$ {' '.join(command)}\n")
+            out.flush()
+            built = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+        if built.returncode != 0:
+            tail = "\n".join(log.read_text(errors="replace").splitlines()[-25:])
+            raise LabkitError(f"building {image} failed; the end of {paths.shown(log)}:\n{tail}")
+    return KIT_IMAGES + sorted(set(bases))
+
+
+def build_all(client, say=print) -> list[str]:
+    """Build the kit's images (and their base) as the labs do; return every image the labs
+    need, bases included."""
+    return ensure_built(client, paths.state_dir() / "images.log", say)
+
+
+def save(client, archive: Path, say=print) -> None:
     """Every image the labs need, in one gzip'd archive that `docker load` reads."""
     import gzip
 
-    names = build_all(say)
+    names = build_all(client, say)
     say(f"  docker save {' '.join(names)} | gzip > {archive}")
     partial = archive.with_name(archive.name + ".partial")
     process = subprocess.Popen(["docker", "save", *names], stdout=subprocess.PIPE)

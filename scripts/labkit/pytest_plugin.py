@@ -6,11 +6,14 @@ the lab whose folder holds the test file, in each runtime asked for.
     --runtime auto     local, and docker too wherever an engine answers (what `make test` runs)
 """
 
+import os
 from collections import Counter
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
-from . import runner
+from . import demo, mutants, runner
 from .errors import treat_kill_as_ctrl_c
 from .labs import find_lab, lab_for_path
 from .running import RunningLab
@@ -64,17 +67,17 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(autouse=True, scope="module")
 def nothing_new_left_behind():
-    """The suite polices itself: whatever a test adds to the kit's processes, containers,
-    networks, state files or keys, and does not take away, fails that test. (A module's lab
-    is started before this looks, and stopped by its own teardown, which checks the same.)"""
+    """The suite polices itself: whatever a test module adds to the kit's processes,
+    containers, networks, state files or keys, and does not take away, fails it. (Looking
+    once per module, not per test: each look lists every process and asks the engine.)"""
     before = Counter(runner.leftovers())
     yield
     new = sorted((Counter(runner.leftovers()) - before).elements())
     if new:
         runner.down_all(say=lambda message: None)
-        pytest.fail(f"this test left these behind (now removed): {new}", pytrace=False)
+        pytest.fail(f"this module's tests left these behind (now removed): {new}", pytrace=False)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -86,10 +89,10 @@ def pytest_runtest_makereport(item, call):
     running_lab = item.funcargs.get("lab") if hasattr(item, "funcargs") else None
     if report.failed and isinstance(running_lab, RunningLab):
         try:
-            text = named(running_lab.runtime).diagnostics(running_lab.record)
+            text = running_lab.diagnostics()
         except Exception as error:  # the report must not hide the failure behind another
             text = f"(could not collect the lab's logs: {error})"
-        report.sections.append((f"lab {running_lab.lab.number} ({running_lab.runtime}): state and logs", text))
+        report.sections.append((f"lab {running_lab.lab.number} ({running_lab.runtime.name}): state and logs", text))
 
 
 def pytest_generate_tests(metafunc):
@@ -104,20 +107,34 @@ def pytest_generate_tests(metafunc):
 @pytest.fixture(scope="module")
 def lab(request, runtime):
     """The lab of this test file (or of the module's LAB number), started in `runtime` for
-    the module and stopped after it; the teardown fails if anything of it survives.
-
-    A module's LAB_ENV (a dict) is set in the environment while its lab runs: how tests
-    move a lab's knobs, e.g. a shorter delay for the slow backends."""
+    the module and stopped after it; the teardown fails if anything of it survives."""
     number = getattr(request.module, "LAB", None)
     this_lab = find_lab(number) if number is not None else lab_for_path(request.path)
-    with pytest.MonkeyPatch.context() as patch:
-        for key, value in getattr(request.module, "LAB_ENV", {}).items():
-            patch.setenv(key, value)
-        record, started = runner.up(this_lab, runtime, say=lambda message: None)
-        assert started, f"{this_lab} was already running"
-        try:
-            yield RunningLab(this_lab, record)
-        finally:
-            runner.stop(record)
+    if os.environ.get(mutants.CONFIG_VARIABLE):  # `make mutants`: a wrong config in the lab's place
+        this_lab = this_lab.with_config(os.environ[mutants.CONFIG_VARIABLE])
+    running = runner.up(this_lab, runtime, say=lambda message: None)
+    assert running.started, f"{this_lab} was already running"
+    try:
+        yield running
+    finally:
+        runner.stop(running.record)
     left = runner.leftovers()
     assert not left, f"stopping {this_lab} left these behind: {left}"
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    output: str    # what `make lab-N` prints once the lab is up
+    measured: Any  # what the lab's demo returned, for the tests to assert on
+
+
+@pytest.fixture(scope="module")
+def demo_run(lab) -> DemoRun:
+    """The lab's demonstration, run once on the module's lab as `make lab-N` runs it on a
+    lab just started: the checks ask for it first, before any other traffic. Its output is
+    the docs page's, and a test that needs the same traffic (an outage, say) reads what the
+    demo measured instead of making it again."""
+    said = []
+    measured = demo.run(lab, say=said.append)
+    demo.explore(lab, say=said.append)
+    return DemoRun("\n".join(said).strip() + "\n", measured)

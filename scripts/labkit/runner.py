@@ -4,12 +4,16 @@ import errno
 import os
 import shutil
 import socket
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from . import compose, haproxy, paths, runtimes, state, stats, tls
 from .errors import LabkitError
 from .labs import Lab, find_lab
+from .running import RunningLab
+from .state import Record
 from .runtimes import docker as docker_runtime
 from .runtimes import local as local_runtime
 
@@ -40,6 +44,21 @@ def plan(lab: Lab, runtime) -> Plan:
     return Plan(lab, kit_env, services, haproxy_service.ports, env, frontends, stats_url)
 
 
+def check_offline(lab: Lab) -> str:
+    """`haproxy -c` on the lab's config with the local haproxy, the server addresses mapped
+    as the local runtime maps them: what HAProxy said, or a LabkitError with its message."""
+    services = compose.load_services(lab.compose_file, os.environ)
+    backends = compose.services_with_role(services, "backend")
+    env = runtimes.named("local").haproxy_environment(compose.haproxy_service(services, lab.compose_file).environment, lab)
+    mapped = haproxy.map_server_addresses(lab.config.read_text(), {s.name: "127.0.0.1:1" for s in backends})
+    with tempfile.TemporaryDirectory() as folder:
+        config = Path(folder) / "haproxy.cfg"
+        config.write_text(mapped)
+        if lab.manifest.get("tls"):  # HAProxy reads the certificate while checking
+            env["TLS_DIR"] = str(tls.make_certificate(Path(folder) / "tls"))
+        return haproxy.check_config(haproxy.find_binary(), config, env, shown_as=paths.shown(lab.config))
+
+
 def port_in_use(port: int) -> bool:
     with socket.socket() as s:
         # Like HAProxy itself: a closed connection's TIME_WAIT does not make the port busy.
@@ -60,9 +79,9 @@ def check_ports_free(the_plan: Plan) -> None:
             continue
         holder = "another program"
         for record in state.load_all():
-            urls = [*record.get("frontends", {}).values(), record.get("stats") or ""]
+            urls = [*record.frontends.values(), record.stats or ""]
             if any(url.split("/")[2].endswith(f":{port}") for url in urls if url):
-                holder = f"lab {record['lab']} of this kit (stop it with `make down`)"
+                holder = f"lab {record.lab} of this kit (stop it with `make down`)"
         variable = setting.variable or setting.key
         raise LabkitError(
             f"Port {port} on 127.0.0.1 is already in use by {holder}, and {the_plan.lab} needs it "
@@ -71,33 +90,27 @@ def check_ports_free(the_plan: Plan) -> None:
         )
 
 
-def public(record: dict) -> dict:
-    """The part of a record that `labkit status --json` promises."""
-    return {key: record.get(key) for key in ("lab", "runtime", "frontends", "stats")}
-
-
-def up(lab: Lab, requested_runtime: str | None = None, say=print) -> tuple[dict, bool]:
+def up(lab: Lab, requested_runtime: str | None = None, say=print) -> RunningLab:
     """Start a lab and wait until HAProxy has seen every server pass a health check.
 
-    Returns (record, started): started is False when the lab was already up. If anything
+    Returns the running lab, whose `started` is False when it was already up. If anything
     fails or is interrupted, everything this call started is stopped before it returns."""
     existing = state.load(lab.number)
     if existing:
-        runtime = runtimes.named(existing["runtime"])
-        if runtime.alive(existing):
-            if requested_runtime not in (None, "auto", existing["runtime"]):
+        if runtimes.named(existing.runtime).alive(existing):
+            if requested_runtime not in (None, "auto", existing.runtime):
                 raise LabkitError(
-                    f"{lab} is already up in the {existing['runtime']} runtime. To run it with "
+                    f"{lab} is already up in the {existing.runtime} runtime. To run it with "
                     f"{requested_runtime} instead, stop it first: make down")
-            say(f"{lab} is already up ({existing['runtime']} runtime); not starting a second copy.")
-            return existing, False
+            say(f"{lab} is already up ({existing.runtime} runtime); not starting a second copy.")
+            return RunningLab(lab, existing, started=False)
         stop(existing)  # what is left of a lab that died: clear it, then start afresh
 
     runtime = runtimes.choose(requested_runtime)
     the_plan = plan(lab, runtime)
     check_ports_free(the_plan)
-    record = {"lab": lab.number, "runtime": runtime.name, "frontends": the_plan.frontends,
-              "stats": the_plan.stats, "started_at": time.time()}
+    record = Record(lab=lab.number, runtime=runtime.name, frontends=the_plan.frontends,
+                    stats=the_plan.stats, started_at=time.time())
     state.save(record)  # before anything starts, so that `make down` always finds it
     try:
         say(f"Starting {lab} with the {runtime.name} runtime ...")
@@ -108,13 +121,13 @@ def up(lab: Lab, requested_runtime: str | None = None, say=print) -> tuple[dict,
         if lab.manifest.get("tls"):
             tls.make_certificate(paths.tls_dir(lab.number))
         runtime.start(the_plan, record, time.monotonic() + START_TIMEOUT[runtime.name], say)
-        wait_until_checked(record["stats"], time.monotonic() + CHECK_TIMEOUT)
+        wait_until_checked(record.stats, time.monotonic() + CHECK_TIMEOUT)
         say(f"  up and healthy in {time.monotonic() - began:.1f}s")
     except BaseException:
         say(f"  stopping whatever had started for {lab} ...")
         stop(record)
         raise
-    return record, True
+    return RunningLab(lab, record)
 
 
 def wait_until_checked(stats_url: str | None, deadline: float) -> None:
@@ -133,20 +146,20 @@ def wait_until_checked(stats_url: str | None, deadline: float) -> None:
     raise LabkitError(f"HAProxy did not see its servers pass a health check in time: {', '.join(pending)}")
 
 
-def stop(record: dict) -> None:
-    runtimes.named(record["runtime"]).stop(record)
-    shutil.rmtree(paths.tls_dir(record["lab"]), ignore_errors=True)  # the throwaway key goes too
-    state.remove(record["lab"])
+def stop(record: Record) -> None:
+    runtimes.named(record.runtime).stop(record)
+    shutil.rmtree(paths.tls_dir(record.lab), ignore_errors=True)  # the throwaway key goes too
+    state.remove(record.lab)
 
 
-def running() -> list[dict]:
-    return [r for r in state.load_all() if runtimes.named(r["runtime"]).alive(r)]
+def running() -> list[Record]:
+    return [r for r in state.load_all() if runtimes.named(r.runtime).alive(r)]
 
 
 def leftovers() -> list[str]:
     """Everything of the kit that still exists: state files, marked processes,
     containers, networks and volumes of a labkit-lab* compose project."""
-    found = [f"state file of lab {r['lab']}" for r in state.load_all()]
+    found = [f"state file of lab {r.lab}" for r in state.load_all()]
     found += [f"TLS key {paths.shown(key)}" for key in paths.state_dir().glob("run/*/tls/*.pem")]
     found += [local_runtime.describe(p) for p in local_runtime.marked_processes()]
     # Asked before and after every test: one connection to the engine, not two.
@@ -160,7 +173,7 @@ def down_all(say=print) -> None:
     if not state.load_all():
         say("No lab of the kit is running.")
     for record in state.load_all():
-        say(f"Stopping lab {record['lab']} ({record['runtime']}) ...")
+        say(f"Stopping lab {record.lab} ({record.runtime}) ...")
         stop(record)
     # A safety net for what no state file names any more (a lost state file, say).
     for tls_dir in paths.state_dir().glob("run/*/tls"):
@@ -185,7 +198,7 @@ def down(number: int | str | None = None, say=print) -> None:
     lab = find_lab(number)
     record = state.load(lab.number)
     if record:
-        say(f"Stopping {lab} ({record['runtime']}) ...")
+        say(f"Stopping {lab} ({record.runtime}) ...")
         stop(record)
     else:
         say(f"{lab} is not running.")

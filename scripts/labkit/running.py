@@ -1,63 +1,121 @@
-"""A started lab, with what its tests and exercise checkers need to look at it."""
+"""A started lab: what the CLI, the demos, the exercise checkers and the tests all take."""
 
 import time
 from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Callable
 
-from . import haproxy, stats
-from .client import answers_in_turn
-from .runtimes import named
+from . import client, haproxy, stats
+from .labs import Lab
+from .runtimes import Runtime, named
+from .state import Record
+
+SERVICE_TIMEOUT = 60  # seconds for a restarted service to pass its own health check
+STATUS_TIMEOUT = 30   # seconds for HAProxy to mark a server DOWN or UP
 
 
-def haproxy_version(record: dict) -> str:
-    """'2.6', say: the HAProxy that runs this lab (its recorded outputs depend on it)."""
-    return haproxy.major_minor(named(record["runtime"]).haproxy_says_version(record))
+@dataclass(frozen=True)
+class Outage:
+    """The moments of one outage, on the clock the caller gave, and what ran meanwhile."""
+
+    stopped: float  # just before the stop (or kill) was sent
+    down: float     # HAProxy marked the service DOWN in every backend named
+    started: float  # just before the service was started again
+    up: float       # HAProxy marked it UP again
+    result: Any     # what `during` returned
 
 
 class RunningLab:
-    """A started lab, with what its tests need to look at it."""
+    """A started lab, with what its users need to drive it and look at it."""
 
-    def __init__(self, lab, record):
+    def __init__(self, lab: Lab, record: Record, started: bool = True):
         self.lab = lab
         self.record = record
-        self.runtime = record["runtime"]
-        self.frontends = record["frontends"]
+        self.started = started  # False when it was already up before this start was asked
+        self.runtime: Runtime = named(record.runtime)
+        self.frontends = record.frontends
         self.url = next(iter(self.frontends.values()))
-        self.stats_url = record["stats"]
+        self.stats_url = record.stats
 
-    def answers_in_turn(self, count: int, path: str = "/"):
-        return answers_in_turn(self.url + path, count)
+    def __str__(self) -> str:
+        return str(self.lab)
+
+    def answers_in_turn(self, count: int, path: str = "/", frontend: str | None = None):
+        url = self.frontends[frontend] if frontend else self.url
+        return client.answers_in_turn(url + path, count)
 
     def counters(self, backend: str, field: str) -> Counter:
         return Counter(stats.counters(self.stats_url, backend, field))
 
-    def stop_service(self, service: str, kill: bool = False) -> None:
-        named(self.runtime).stop_service(self.record, service, kill)
+    @contextmanager
+    def counting(self, backend: str, *fields: str):
+        """HAProxy's counters for `backend` over the `with` block: on leaving it, the dict
+        yielded holds {field: Counter of what each server's counter grew by} (lbtot if no
+        field is named)."""
+        fields = fields or ("lbtot",)
 
-    def start_service(self, service: str, timeout: float = 60) -> None:
-        named(self.runtime).start_service(self.record, service, time.monotonic() + timeout)
+        def read():
+            rows = stats.server_rows(stats.rows(self.stats_url), backend)
+            return {f: Counter({r["svname"]: int(r[f] or 0) for r in rows}) for f in fields}
+
+        before, grown = read(), {}
+        yield grown
+        after = read()
+        grown.update({f: after[f] - before[f] for f in fields})
+
+    def stop_service(self, service: str, kill: bool = False) -> None:
+        self.runtime.stop_service(self.record, service, kill)
+
+    def start_service(self, service: str, timeout: float = SERVICE_TIMEOUT) -> None:
+        self.runtime.start_service(self.record, service, time.monotonic() + timeout)
+
+    def signal_service(self, service: str, signum: int) -> None:
+        self.runtime.signal_service(self.record, service, signum)
+
+    def wait_for_status(self, wanted: dict[tuple[str, str], str], timeout: float = STATUS_TIMEOUT) -> float:
+        return stats.wait_for_status(self.stats_url, wanted, timeout)
+
+    def outage(self, service: str, backends: list[str], kill: bool = False,
+               during: Callable[[], Any] = lambda: None, clock: Callable[[], float] = time.monotonic) -> Outage:
+        """Stop `service` (SIGKILL or docker kill with kill=True), wait until HAProxy marks
+        it DOWN in each of `backends`, run `during()`, start it again and wait until HAProxy
+        marks it UP. It is started again even when something in between fails."""
+        down_in = {(backend, service): "DOWN" for backend in backends}
+        stopped = clock()
+        self.stop_service(service, kill)
+        try:
+            self.wait_for_status(down_in)
+            down = clock()
+            result = during()
+        finally:
+            started = clock()
+            self.start_service(service)
+            self.wait_for_status(dict.fromkeys(down_in, "UP"))
+        return Outage(stopped, down, started, clock(), result)
 
     def clients(self, count: int = 0, hosts: list[int] | None = None):
         """A context of clients with distinct source addresses: `count` of them, or one per
         host number in `hosts` (127.0.N.host locally, host of the lab's subnet in Docker)."""
-        return named(self.runtime).clients(self.record, count, hosts)
+        return self.runtime.clients(self.record, count, hosts)
 
     def service_host(self, service: str):
         """(testinfra host, pid there) of one of the lab's services."""
-        return named(self.runtime).service_host(self.record, service)
+        return self.runtime.service_host(self.record, service)
 
     def haproxy(self):
         """(testinfra host, haproxy's pid there, its config's path there, `haproxy -c` command)."""
-        return named(self.runtime).haproxy_host(self.record)
-
-    def stop_service_and_wait(self, service: str, backend: str, kill: bool = False, timeout: float = 30) -> float:
-        """Stop a service and wait until HAProxy reports it DOWN in `backend`; the seconds it took."""
-        began = time.monotonic()
-        self.stop_service(service, kill)
-        stats.wait_for_status(self.stats_url, {(backend, service): "DOWN"}, timeout)
-        return time.monotonic() - began
+        return self.runtime.haproxy_host(self.record)
 
     def haproxy_log(self) -> str:
-        return named(self.runtime).haproxy_log(self.record)
+        return self.runtime.haproxy_log(self.record)
+
+    def haproxy_version(self) -> str:
+        """'2.6', say: the HAProxy that runs this lab (its recorded outputs depend on it)."""
+        return haproxy.major_minor(self.runtime.haproxy_says_version(self.record))
+
+    def diagnostics(self) -> str:
+        return self.runtime.diagnostics(self.record)
 
     def promised_ports(self) -> set[int]:
         """The ports the lab's URLs name: what `labkit status` tells the learner to open."""

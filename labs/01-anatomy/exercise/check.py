@@ -4,8 +4,8 @@ MAY_CHANGE = {"defaults"}  # the task: only the health-check settings
 
 
 def check(lab) -> list[str]:
-    took = lab.stop_service_and_wait("app2", "servers")
-    lab.start_service("app2")
+    out = lab.outage("app2", ["servers"])
+    took = out.down - out.stopped
     if took >= 2.0:
         return [f"app2 was marked DOWN {took:.1f} s after it stopped. Which two settings on the "
                 "`default-server` line decide how often HAProxy checks, and how many failures it waits for?"]

@@ -22,7 +22,7 @@ MAY_CHANGE = {"backend tcp_servers"}
 
 
 def check(lab) -> list[str]:
-    url = lab2.http_url(lab.record, "tcp_front")
+    url = lab2.http_url(lab, "tcp_front")
     with session() as held:  # one keep-alive connection, kept open while the others come
         busy = ask(held, url).backend
         new = []

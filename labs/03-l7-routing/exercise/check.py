@@ -17,9 +17,9 @@ def check(lab) -> list[str]:
     problems = []
     for frontend, scheme in (("http_front", "HTTP"), ("https_front", "HTTPS")):
         for path, (server, backend) in EXPECTED.items():
-            before = sum(lab.counters(backend, "lbtot").values())
-            answered = lab3.who_answers(lab.record, frontend, path)
-            if sum(lab.counters(backend, "lbtot").values()) != before + 1 or not answered.startswith(server + " "):
+            with lab.counting(backend) as counted:
+                answered = lab3.who_answers(lab, frontend, path)
+            if sum(counted["lbtot"].values()) != 1 or not answered.startswith(server + " "):
                 problems.append(f"over {scheme}, {path} did not go through {backend} to {server} "
                                 f"(it was answered by {answered}). Does each frontend have the rule, in the right order?")
     return problems

@@ -3,8 +3,6 @@
 from labkit import haproxy
 from labkit.client import answers_staggered, count_backends
 
-LAB_ENV = {"LAB6_SLOW_DELAY": "1"}  # quicker to check than the demo's 5 s
-
 MAY_CHANGE = {"backend round_robin_servers"}
 
 

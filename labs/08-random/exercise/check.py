@@ -9,7 +9,6 @@ second draw passes it, both all but surely."""
 from labkit import bounds, haproxy
 from labkit.client import answers_concurrently, count_backends
 
-LAB_ENV = {"LAB8_SLOW_DELAY": "0.2"}
 REQUESTS, CLIENTS = 1000, 8
 
 MAY_CHANGE = {"backend one_draw"}

@@ -11,7 +11,7 @@ MAY_CHANGE = {"backend servers_no_redispatch"}
 
 
 def check(lab) -> list[str]:
-    run = lab10.kill_and_restart(lab.record, "no_redispatch_front", "servers_no_redispatch", 0.004, pause=0.5)
+    run = lab10.kill_and_restart(lab, "no_redispatch_front", "servers_no_redispatch", 0.004, pause=0.5)
     lost = lab10.failed(run["answers"])
     if lost == 0:
         return []

@@ -1,37 +1,66 @@
-"""Two runtimes behind one interface:
-
-    require()                     raise, saying how to get it, when it cannot run here
-    haproxy_environment(env, lab) the haproxy service's environment for this runtime
-    start(plan, record, deadline) returns once every service passes its health check
-    alive(record), stop(record)
-    stop_service(record, name, kill=False), start_service(record, name, deadline)
-    signal_service(record, name, signum)
-    clients(record, count, hosts) a context of clients with distinct source addresses
-    service_host(record, name)    testinfra host and pid of one service
-    haproxy_host(record)          testinfra host, pid, config path, `haproxy -c` command
-    haproxy_log(record)           what HAProxy has printed so far
-    haproxy_says_version(record)  what `haproxy -v` prints where the lab runs
-    diagnostics(record)           the state and logs of every service, for a failed test
-    dead_service_is_silent        whether connections to a killed service time out (True)
-                                  or are refused at once (False)
-"""
+"""Two runtimes behind one interface, `Runtime`: Docker Compose, and local processes."""
 
 from concurrent.futures import ThreadPoolExecutor
-
+from typing import Protocol
 
 from ..errors import LabkitError
+from ..state import Record
 from . import docker, local
+
+
+class Runtime(Protocol):
+    name: str
+    # Whether connections to a killed service time out (True) or are refused at once (False).
+    dead_service_is_silent: bool
+
+    def require(self) -> None:
+        """Raise, saying how to get it, when this runtime cannot run here."""
+
+    def haproxy_environment(self, environment: dict[str, str], lab) -> dict[str, str]:
+        """The haproxy service's environment for this runtime."""
+
+    def start(self, plan, record: Record, deadline: float, say) -> None:
+        """Start every service; return once each passes its health check."""
+
+    def alive(self, record: Record) -> bool: ...
+
+    def stop(self, record: Record) -> None: ...
+
+    def stop_service(self, record: Record, service: str, kill: bool = False) -> None: ...
+
+    def start_service(self, record: Record, service: str, deadline: float) -> None: ...
+
+    def signal_service(self, record: Record, service: str, signum: int) -> None: ...
+
+    def clients(self, record: Record, count: int = 0, hosts: list[int] | None = None):
+        """A context of clients with distinct source addresses."""
+
+    def service_host(self, record: Record, service: str):
+        """(testinfra host, pid there) of one service."""
+
+    def haproxy_host(self, record: Record):
+        """(testinfra host, pid, config path, `haproxy -c` command) of HAProxy."""
+
+    def haproxy_log(self, record: Record) -> str:
+        """What HAProxy has printed so far."""
+
+    def haproxy_says_version(self, record: Record) -> str:
+        """What `haproxy -v` prints where the lab runs."""
+
+    def diagnostics(self, record: Record) -> str:
+        """The state and logs of every service, for a failed test's report."""
+
 
 RUNTIMES = {"local": local.LocalRuntime, "docker": docker.DockerRuntime}
 
 
-def named(name: str):
+def named(name: str) -> Runtime:
     if name not in RUNTIMES:
         raise LabkitError(f"RUNTIME must be auto, docker or local, not {name!r}")
     return RUNTIMES[name]()
 
 
-def choose(requested: str | None):
+def choose(requested: str | None) -> Runtime:
     """auto: Docker when an engine answers, else the local processes."""
     requested = requested or "auto"
     if requested == "auto":

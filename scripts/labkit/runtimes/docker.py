@@ -1,5 +1,6 @@
 """The Docker runtime: the lab's compose.yaml under Docker Compose, v2 or v1."""
 
+import functools
 import ipaddress
 import json
 import os
@@ -11,6 +12,7 @@ from .. import haproxy, images, paths, state
 from ..images import BACKEND_IMAGE
 from ..client import Answer
 from ..errors import LabkitError
+from ..state import Record
 
 PROJECT_LABEL = "com.docker.compose.project"
 PROJECT_PREFIX = "labkit-lab"
@@ -23,15 +25,22 @@ Start Docker (Docker Desktop, or `sudo systemctl start docker` on Linux) and try
 or run the lab without Docker: RUNTIME=local make lab-N"""
 
 
-def client():
-    import docker
+_engine = None
 
-    try:
-        engine = docker.from_env(timeout=120)
-        engine.ping()
-        return engine
-    except docker.errors.DockerException as error:
-        raise LabkitError(NO_ENGINE.format(reason=str(error).splitlines()[0][:200])) from None
+
+def client():
+    """The engine, asked once per process: a new client for each question cost a ping each."""
+    global _engine
+    if _engine is None:
+        import docker
+
+        try:
+            engine = docker.from_env(timeout=120)
+            engine.ping()
+        except docker.errors.DockerException as error:
+            raise LabkitError(NO_ENGINE.format(reason=str(error).splitlines()[0][:200])) from None
+        _engine = engine
+    return _engine
 
 
 def engine_if_any():
@@ -46,7 +55,9 @@ def engine_answers() -> bool:
     return engine_if_any() is not None
 
 
+@functools.cache
 def compose_command() -> list[str]:
+    """`docker compose` (v2) where it answers, else docker-compose (v1); asked once per process."""
     if shutil.which("docker"):
         probe = subprocess.run(["docker", "compose", "version"], capture_output=True)
         if probe.returncode == 0:
@@ -59,11 +70,11 @@ def compose_command() -> list[str]:
     )
 
 
-def run_compose(record: dict, arguments: list[str], log_path, env=None) -> subprocess.CompletedProcess:
+def run_compose(record: Record, arguments: list[str], log_path, env=None) -> subprocess.CompletedProcess:
     """Docker Compose on the lab's file, with the variables the kit adds (it interpolates
     the whole file even to take the lab down)."""
-    command = [*record["compose"], "-p", record["project"], "-f", record["compose_file"], *arguments]
-    env = {**os.environ, **record.get("compose_env", {}), **(env or {})}
+    command = [*record.compose, "-p", record.project, "-f", record.compose_file, *arguments]
+    env = {**os.environ, **record.compose_env, **(env or {})}
     with open(log_path, "a") as log:
         log.write(f"$ {' '.join(command)}\n")
         log.flush()
@@ -196,21 +207,18 @@ class DockerRuntime:
     def haproxy_environment(self, environment: dict[str, str], lab) -> dict[str, str]:
         return environment
 
-    def start(self, plan, record: dict, deadline: float, say=print) -> None:
+    def start(self, plan, record: Record, deadline: float, say=print) -> None:
         engine = client()
-        record.update(project=plan.lab.project, compose_file=str(plan.lab.compose_file),
-                      compose=compose_command(), compose_env=plan.kit_env)
+        record.project, record.compose_file = plan.lab.project, str(plan.lab.compose_file)
+        record.compose, record.compose_env = compose_command(), plan.kit_env
         state.save(record)
         run_dir = paths.run_dir(plan.lab.number)
-        env = images.base_image_environment(engine, say)
         log = run_dir / "compose.log"
-        say(f"  docker compose build, then up (the first run builds the images; log: {paths.shown(log)})")
-        if run_compose(record, ["build"], log, env).returncode != 0:
-            raise LabkitError(f"Docker Compose could not build {plan.lab}'s images. The end of {paths.shown(log)}:\n{log_tail(log)}")
-        self.check_config(engine, plan, record["project"])
-        wait = ["--wait"] if record["compose"] == ["docker", "compose"] else []
-        # No --build: the images were built just above, and building again cost a second a start.
-        result = run_compose(record, ["up", "--detach", "--remove-orphans", *wait], log, env)
+        images.ensure_built(engine, log, say)
+        self.check_config(engine, plan, record.project)
+        wait = ["--wait"] if record.compose == ["docker", "compose"] else []
+        # The images are built above only when what they are made from has changed.
+        result = run_compose(record, ["up", "--detach", "--remove-orphans", "--no-build", *wait], log)
         if result.returncode != 0:
             raise LabkitError(f"Docker Compose could not start {plan.lab}. The end of {paths.shown(log)}:\n{log_tail(log)}")
         self.wait_healthy(engine, record, deadline, expected=len(plan.services))
@@ -242,10 +250,10 @@ class DockerRuntime:
             message = said.replace(inside, paths.shown(plan.lab.config)).strip()
             raise haproxy.rejected(paths.shown(plan.lab.config), message) from None
 
-    def wait_healthy(self, engine, record: dict, deadline: float, expected: int = 0, service: str = "") -> None:
+    def wait_healthy(self, engine, record: Record, deadline: float, expected: int = 0, service: str = "") -> None:
         """Until every service's container (or just `service`'s) runs and its health check passes."""
         while True:
-            containers = [c for c in service_containers(engine, record["project"])
+            containers = [c for c in service_containers(engine, record.project)
                           if not service or c.labels.get("com.docker.compose.service") == service]
             waiting = []
             for container in containers:
@@ -265,8 +273,8 @@ class DockerRuntime:
                 raise LabkitError(f"containers not healthy in time: {', '.join(waiting) or 'missing containers'}")
             time.sleep(0.3)
 
-    def alive(self, record: dict) -> bool:
-        if "project" not in record:
+    def alive(self, record: Record) -> bool:
+        if not record.project:
             return False  # saved before its start had got that far: nothing of it runs yet
         try:
             engine = client()
@@ -274,14 +282,14 @@ class DockerRuntime:
             return False
         # Only a service makes the lab run: the config check's container, running for a
         # moment before any service starts, made the lab look up and then gone again.
-        return any(c.status == "running" for c in service_containers(engine, record["project"]))
+        return any(c.status == "running" for c in service_containers(engine, record.project))
 
-    def stop(self, record: dict) -> None:
-        if "project" not in record:
+    def stop(self, record: Record) -> None:
+        if not record.project:
             return
-        run_dir = paths.run_dir(record["lab"])
+        run_dir = paths.run_dir(record.lab)
         run_dir.mkdir(parents=True, exist_ok=True)
-        if os.path.exists(record["compose_file"]):
+        if os.path.exists(record.compose_file):
             run_compose(record, ["down", "--volumes", "--remove-orphans", "--timeout", "5"], run_dir / "compose.log")
         # Whatever `down` could not remove (a compose file edited into something invalid, say).
         try:
@@ -289,27 +297,27 @@ class DockerRuntime:
         except LabkitError:
             return
         for resource in kit_resources(engine, include_stuck=True):
-            if labels(resource).get(PROJECT_LABEL) == record["project"]:
+            if labels(resource).get(PROJECT_LABEL) == record.project:
                 remove(resource)
 
-    def container(self, record: dict, service: str):
+    def container(self, record: Record, service: str):
         engine = client()
-        found = [c for c in project_containers(engine, record["project"])
+        found = [c for c in project_containers(engine, record.project)
                  if c.labels.get("com.docker.compose.service") == service]
         if not found:
-            raise LabkitError(f"lab {record['lab']} has no {service} container")
+            raise LabkitError(f"lab {record.lab} has no {service} container")
         return found[0]
 
-    def stop_service(self, record: dict, service: str, kill: bool = False) -> None:
+    def stop_service(self, record: Record, service: str, kill: bool = False) -> None:
         """Stop one service's container: docker stop, or docker kill with kill=True."""
         container = self.container(record, service)
         container.kill() if kill else container.stop(timeout=5)
         container.wait(timeout=30)
 
-    def signal_service(self, record: dict, service: str, signum: int) -> None:
+    def signal_service(self, record: Record, service: str, signum: int) -> None:
         self.container(record, service).kill(signal=int(signum))
 
-    def start_service(self, record: dict, service: str, deadline: float) -> None:
+    def start_service(self, record: Record, service: str, deadline: float) -> None:
         """Start the same container again and wait until healthy. It keeps its name; Docker
         gives it back its address unless another container took it meanwhile, which is why
         lab 7, whose client containers come and go while a server is down, has HAProxy ask
@@ -317,32 +325,32 @@ class DockerRuntime:
         self.container(record, service).start()
         self.wait_healthy(client(), record, deadline, service=service)
 
-    def diagnostics(self, record: dict) -> str:
+    def diagnostics(self, record: Record) -> str:
         """`docker compose ps` and the end of `docker compose logs`, for a failed test's report."""
         parts = []
         for arguments in (["ps"], ["logs", "--no-color", "--tail", "40"]):
-            command = [*record["compose"], "-p", record["project"], "-f", record["compose_file"], *arguments]
+            command = [*record.compose, "-p", record.project, "-f", record.compose_file, *arguments]
             result = subprocess.run(command, capture_output=True, text=True,
-                                    env={**os.environ, **record.get("compose_env", {})})
+                                    env={**os.environ, **record.compose_env})
             parts.append(f"$ {' '.join(command)}\n{result.stdout}{result.stderr}")
         return "\n".join(parts)
 
-    def haproxy_says_version(self, record: dict) -> str:
+    def haproxy_says_version(self, record: Record) -> str:
         return self.container(record, "haproxy").exec_run(["haproxy", "-v"]).output.decode(errors="replace")
 
-    def haproxy_log(self, record: dict) -> str:
+    def haproxy_log(self, record: Record) -> str:
         return self.container(record, "haproxy").logs().decode(errors="replace")
 
-    def clients(self, record: dict, count: int = 0, hosts: list[int] | None = None) -> "DockerClients":
+    def clients(self, record: Record, count: int = 0, hosts: list[int] | None = None) -> "DockerClients":
         return DockerClients(record, hosts or list(range(10, 10 + count)))
 
-    def service_host(self, record: dict, service: str):
+    def service_host(self, record: Record, service: str):
         """(testinfra host, the service's pid there): its container, where it is PID 1."""
         import testinfra
 
         return testinfra.get_host(f"docker://{self.container(record, service).id}"), 1
 
-    def haproxy_host(self, record: dict):
+    def haproxy_host(self, record: Record):
         """(testinfra host, haproxy's pid there, the config it runs, the `haproxy -c` command for it)."""
         config = "/usr/local/etc/haproxy/haproxy.cfg"
         return (*self.service_host(record, "haproxy"), config, f"haproxy -c -f {config}")
@@ -355,16 +363,16 @@ class DockerClients:
     leaves from 127.0.N.h; otherwise Docker picks. They carry the lab's compose project
     label, so `make down` and the sweeps remove them with the lab."""
 
-    def __init__(self, record: dict, hosts: list[int]):
+    def __init__(self, record: Record, hosts: list[int]):
         self.record, self.hosts = record, hosts
         self.containers, self.addresses = {}, []
 
     def __enter__(self):
         engine = client()
-        project = self.record["project"]
+        project = self.record.project
         networks = engine.networks.list(filters={"label": f"{PROJECT_LABEL}={project}"})
         if not networks:
-            raise LabkitError(f"lab {self.record['lab']} has no network to put clients on")
+            raise LabkitError(f"lab {self.record.lab} has no network to put clients on")
         network = networks[0]
         subnets = [c["Subnet"] for c in (network.attrs.get("IPAM") or {}).get("Config") or [] if "Subnet" in c]
         fixed = [str(ipaddress.ip_network(subnets[0])[h]) for h in self.hosts] if subnets else []
@@ -407,7 +415,7 @@ class DockerClients:
     def answers(self, address: str, frontend: str, path: str = "/", count: int = 1,
                 method: str = "GET", headers: dict | None = None) -> list[Answer]:
         # Inside the network HAProxy is the `haproxy` service, on the same port as outside.
-        port = self.record["frontends"][frontend].rsplit(":", 1)[1]
+        port = self.record.frontends[frontend].rsplit(":", 1)[1]
         header_args = [arg for name, value in (headers or {}).items() for arg in ("--header", f"{name}: {value}")]
         result = self.containers[address].exec_run(
             ["python3", "/app/client.py", f"http://haproxy:{port}{path}", str(count), "--method", method, *header_args])

@@ -20,6 +20,7 @@ from ..client import answers_in_turn
 from ..client import session as client_session
 from ..compose import services_with_role
 from ..errors import LabkitError
+from ..state import Record
 
 # Every process the kit starts carries this variable (the state folder and lab number),
 # so that a sweep can find them even if the state file is lost.
@@ -143,7 +144,7 @@ class LocalRuntime:
             local["TLS_DIR"] = str(paths.tls_dir(lab.number))
         return {**environment, **local}
 
-    def start(self, plan, record: dict, deadline: float, say=print) -> None:
+    def start(self, plan, record: Record, deadline: float, say=print) -> None:
         """Backends first; HAProxy once they all answer, as compose's depends_on does.
         (Started together, HAProxy's first check finds a backend not listening yet and
         marks it DOWN, which also shifts where round robin begins.)"""
@@ -163,88 +164,88 @@ class LocalRuntime:
         # Before anything starts: a broken config stops here with HAProxy's own words.
         haproxy.check_config(binary, config, haproxy_env, shown_as=paths.shown(plan.lab.config))
 
-        record.update(haproxy_binary=binary, config=str(config), haproxy_env=plan.haproxy_env, processes={})
+        record.haproxy_binary, record.config, record.haproxy_env = binary, str(config), plan.haproxy_env
         for service in backends:
             env = {**base_environment(number), **service.environment,
                    "PORT": str(ports[service.name]), "BIND": "127.0.0.1", SERVICE: service.name}
             argv = [sys.executable, str(paths.BACKEND_APP)]
-            record["processes"][service.name] = {
+            record.processes[service.name] = {
                 **spawn(argv, env, run_dir / f"{service.name}.log"),
                 "url": f"http://127.0.0.1:{ports[service.name]}", "argv": argv, "env": env,
             }
             state.save(record)
-        wait_healthy(record["processes"], deadline)
-        record["processes"]["haproxy"] = spawn(
+        wait_healthy(record.processes, deadline)
+        record.processes["haproxy"] = spawn(
             [binary, "-W", "-db", "-f", config], {**haproxy_env, SERVICE: "haproxy"}, run_dir / "haproxy.log"
         )
         state.save(record)
-        wait_healthy({"haproxy": record["processes"]["haproxy"]}, deadline)
+        wait_healthy({"haproxy": record.processes["haproxy"]}, deadline)
 
-    def alive(self, record: dict) -> bool:
-        haproxy_info = record.get("processes", {}).get("haproxy")
+    def alive(self, record: Record) -> bool:
+        haproxy_info = record.processes.get("haproxy")
         return bool(haproxy_info and running_process(haproxy_info))
 
-    def stop(self, record: dict) -> None:
+    def stop(self, record: Record) -> None:
         # HAProxy first, so it does not report its backends going down one by one.
-        infos = list(reversed(record.get("processes", {}).values()))
+        infos = list(reversed(record.processes.values()))
         recorded = [p for p in map(running_process, infos) if p]
         # And any process of this lab the record missed: a Ctrl-C can land between
         # starting a process and writing it down. The mark says it is ours.
         known = {p.pid for p in recorded}
-        unrecorded = [p for p in marked_processes(record["lab"]) if p.pid not in known]
+        unrecorded = [p for p in marked_processes(record.lab) if p.pid not in known]
         stop_processes(recorded + unrecorded)
 
-    def stop_service(self, record: dict, service: str, kill: bool = False) -> None:
+    def stop_service(self, record: Record, service: str, kill: bool = False) -> None:
         """Stop one backend: SIGTERM, or SIGKILL with kill=True (a crash, not a shutdown)."""
-        process = running_process(record["processes"][service])
+        process = running_process(record.processes[service])
         if process:
             process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
             psutil.wait_procs([process], timeout=5)
 
-    def signal_service(self, record: dict, service: str, signum: int) -> None:
-        process = running_process(record["processes"][service])
+    def signal_service(self, record: Record, service: str, signum: int) -> None:
+        process = running_process(record.processes[service])
         if not process:
-            raise LabkitError(f"{service} of lab {record['lab']} is not running")
+            raise LabkitError(f"{service} of lab {record.lab} is not running")
         process.send_signal(signum)
 
-    def start_service(self, record: dict, service: str, deadline: float) -> None:
+    def start_service(self, record: Record, service: str, deadline: float) -> None:
         """Start a stopped backend again, on the same port, and wait until it answers."""
-        info = record["processes"][service]
+        info = record.processes[service]
         if not running_process(info):
             info.update(spawn(info["argv"], info["env"], info["log"]))
             state.save(record)
         wait_healthy({service: info}, deadline)
 
-    def diagnostics(self, record: dict) -> str:
+    def diagnostics(self, record: Record) -> str:
         """Each process: running or not, and the end of its log, for a failed test's report."""
         parts = []
-        for name, info in record.get("processes", {}).items():
+        for name, info in record.processes.items():
             state = "running" if running_process(info) else "NOT RUNNING"
             parts.append(f"--- {name} (pid {info['pid']}, {state}): {paths.shown(info['log'])}\n{tail(info['log'], 40)}")
         return "\n".join(parts)
 
-    def haproxy_says_version(self, record: dict) -> str:
-        return subprocess.run([record["haproxy_binary"], "-v"], capture_output=True, text=True).stdout
+    def haproxy_says_version(self, record: Record) -> str:
+        return subprocess.run([record.haproxy_binary, "-v"], capture_output=True, text=True).stdout
 
-    def haproxy_log(self, record: dict) -> str:
-        return Path(record["processes"]["haproxy"]["log"]).read_text(errors="replace")
+    def haproxy_log(self, record: Record) -> str:
+        return Path(record.processes["haproxy"]["log"]).read_text(errors="replace")
 
-    def clients(self, record: dict, count: int = 0, hosts: list[int] | None = None) -> "LocalClients":
+    def clients(self, record: Record, count: int = 0, hosts: list[int] | None = None) -> "LocalClients":
         return LocalClients(record, hosts or list(range(10, 10 + count)))
 
-    def service_host(self, record: dict, service: str):
+    def service_host(self, record: Record, service: str):
         """(testinfra host, the service's pid there): this machine, the recorded process."""
         import testinfra
 
-        return testinfra.get_host("local://"), record["processes"][service]["pid"]
+        return testinfra.get_host("local://"), record.processes[service]["pid"]
 
-    def haproxy_host(self, record: dict):
+    def haproxy_host(self, record: Record):
         """(testinfra host, haproxy's pid there, the config it runs, the `haproxy -c` command for it)."""
         import shlex
 
-        env = " ".join(shlex.quote(f"{k}={v}") for k, v in record["haproxy_env"].items())
-        check = f"env {env} {shlex.quote(record['haproxy_binary'])} -c -f {shlex.quote(record['config'])}"
-        return (*self.service_host(record, "haproxy"), record["config"], check)
+        env = " ".join(shlex.quote(f"{k}={v}") for k, v in record.haproxy_env.items())
+        check = f"env {env} {shlex.quote(record.haproxy_binary)} -c -f {shlex.quote(record.config)}"
+        return (*self.service_host(record, "haproxy"), record.config, check)
 
 
 def describe(process: psutil.Process) -> str:
@@ -275,11 +276,11 @@ class LocalClients:
     """Clients with their own source addresses: on Linux every 127.x.y.z is the local
     machine, so lab N's client for host h leaves from 127.0.N.h (10, 11, ... by default)."""
 
-    def __init__(self, record: dict, hosts: list[int]):
+    def __init__(self, record: Record, hosts: list[int]):
         if not all(1 <= h <= 254 for h in hosts):
             raise LabkitError(f"client hosts must be 1 to 254: {hosts}")
-        self.frontends = record["frontends"]
-        self.addresses = [f"127.0.{record['lab']}.{h}" for h in hosts]
+        self.frontends = record.frontends
+        self.addresses = [f"127.0.{record.lab}.{h}" for h in hosts]
 
     def __enter__(self):
         return self

@@ -1,0 +1,90 @@
+"""`make bench`: how long things take here, measured, for the README and the instructors'
+page to quote.
+
+- `make lab-N` for every lab in each runtime, the median of three runs, warm and cold.
+  Warm: straight after the same lab ran and was stopped. Cold: under Docker, with the
+  kit's two images removed first (they are built again on the base image, which stays);
+  locally, with the kit's Python bytecode caches removed first.
+- The whole suite, once per runtime (SUITE=0 leaves it out).
+Each run is followed by `make down`, which is not counted.
+"""
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+from . import images, paths
+from .demo import table
+from .labs import all_labs
+from .runtimes import docker as docker_runtime
+
+RUNS = 3
+
+
+def make(*targets: str, runtime: str) -> float:
+    """Seconds `make targets` took; a failure stops the bench, since its time means nothing."""
+    began = time.monotonic()
+    result = subprocess.run(["make", "--no-print-directory", *targets], cwd=paths.ROOT, capture_output=True,
+                            text=True, env={**os.environ, "RUNTIME": runtime})
+    took = time.monotonic() - began
+    if result.returncode != 0:
+        sys.exit(f"make {' '.join(targets)} (RUNTIME={runtime}) failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+    return took
+
+
+def make_cold(runtime: str) -> None:
+    if runtime == "docker":
+        engine = docker_runtime.client()
+        for image in images.KIT_IMAGES:
+            engine.images.remove(image, force=True)
+    else:
+        for folder in (paths.ROOT / "scripts", paths.ROOT / "backends"):
+            for cache in folder.rglob("__pycache__"):
+                shutil.rmtree(cache, ignore_errors=True)
+
+
+def timed_lab(number: int, runtime: str, cold: bool) -> float:
+    if cold:
+        make_cold(runtime)
+    try:
+        return make(f"lab-{number}", runtime=runtime)
+    finally:
+        make("down", runtime=runtime)
+
+
+def runtimes_here(requested: str) -> list[str]:
+    if requested != "auto":
+        return [requested]
+    return ["local", "docker"] if docker_runtime.engine_answers() else ["local"]
+
+
+def bench(requested: str = "auto", suite: bool = True, say=print) -> int:
+    chosen = runtimes_here(requested)
+    header = ["lab"] + [f"{runtime} {kind}" for runtime in chosen for kind in ("warm", "cold")]
+    rows = []
+    for lab in all_labs():
+        row = [f"make lab-{lab.number}"]
+        for runtime in chosen:
+            timed_lab(lab.number, runtime, cold=False)  # so that the first warm run is warm
+            warm = [timed_lab(lab.number, runtime, cold=False) for _ in range(RUNS)]
+            cold = [timed_lab(lab.number, runtime, cold=True) for _ in range(RUNS)]
+            row += [f"{statistics.median(warm):.1f} s", f"{statistics.median(cold):.1f} s"]
+        rows.append(row)
+        say(f"  {' '.join(map(str, row))}")
+    say(f"\n`make lab-N`, median of {RUNS} runs, {os.cpu_count()} cores:")
+    say(table(header, rows))
+    if suite:
+        say("")
+        suite_rows = []
+        for runtime in chosen:
+            began = time.monotonic()
+            result = subprocess.run([str(paths.ROOT / ".venv" / "bin" / "pytest"), "--runtime", runtime, "-q",
+                                     "-p", "no:cacheprovider"], cwd=paths.ROOT, capture_output=True, text=True)
+            took = time.monotonic() - began
+            last = (result.stdout.strip().splitlines() or ["(nothing)"])[-1].strip("= ")
+            suite_rows.append([f"make test RUNTIME={runtime}", f"{took / 60:.1f} min", last])
+        say(table(["suite", "wall time", "pytest said"], suite_rows))
+    return 0
