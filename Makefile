@@ -20,6 +20,16 @@ export PATH := $(PATH):/usr/sbin:/usr/local/sbin
 # mkdocs-material's notice about its successor is not for learners building these docs.
 export NO_MKDOCS_2_WARNING := 1
 
+# .venv remembers the folder it was made for. A kit folder copied with its .venv (cp -r kit
+# kit2) would run the original's Python and packages, and pip would repoint the original's
+# install at the copy: the copy makes its own instead, and leaves the original's alone.
+ifneq ($(wildcard $(VENV)/.installed),)
+ifneq ($(shell cat $(VENV)/.installed),$(CURDIR))
+$(info $(VENV) is not this folder's own (it was made for "$(shell cat $(VENV)/.installed)"): making it again here.)
+$(shell rm -rf $(VENV))
+endif
+endif
+
 .PHONY: help down status list doctor images images-save images-load test soak mutants bench docs serve docs-outputs
 
 help:
@@ -33,12 +43,13 @@ $(VENV)/.installed: pyproject.toml scripts/constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
 		echo "The kit needs Python 3.11 or newer; $(PYTHON) is $$($(PYTHON) --version 2>&1 | head -n 1)."; \
 		echo "Install one (Ubuntu 22.04: sudo apt-get install python3.11 python3.11-venv), then: make PYTHON=python3.11 ..."; exit 1; }
+	@rm -rf $(VENV)
 	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
 		echo "Could not create a virtual environment with $(PYTHON)."; \
 		echo "Debian/Ubuntu: sudo apt-get install python3-venv"; exit 1; }
 	@$(VENV)/bin/pip install --quiet --disable-pip-version-check -c scripts/constraints.txt -e . \
 		|| { rm -rf $(VENV); echo "Installing the kit's Python packages failed (see above)."; exit 1; }
-	@touch $@
+	@echo "$(CURDIR)" > $@
 
 lab-%: $(VENV)/.installed
 	@$(LABKIT) run $* $(if $(REQUESTS),--requests $(REQUESTS))

@@ -3,6 +3,7 @@ several labs running side by side."""
 
 import json
 import os
+import shutil
 import subprocess
 
 from labkit import images, paths, recording, runner
@@ -99,3 +100,25 @@ def test_two_labs_run_side_by_side_and_make_down_stops_both(runtime):
     assert "Stopping lab 5" in down.stdout and "Stopping lab 9" in down.stdout
     assert runner.leftovers() == []
 
+
+def test_a_copied_kit_folder_makes_its_own_venv_and_leaves_the_original_alone(tmp_path):
+    """An instructor copies a prepared kit with its .venv (cp -r kit kit2). The copy's
+    scripts would run the original's Python, and pip would repoint the original's install
+    at the copy; instead make in the copy makes the copy's own .venv."""
+    copy = tmp_path / "kit2"
+    shutil.copytree(paths.ROOT, copy, symlinks=True, ignore=shutil.ignore_patterns(".labkit", "site"))
+
+    def root_seen_by(checkout):
+        python = checkout / ".venv" / "bin" / "python"
+        return subprocess.run([str(python), "-c", "import labkit.paths; print(labkit.paths.ROOT)"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+
+    made = subprocess.run(["make", "--no-print-directory", "list"], cwd=copy, capture_output=True, text=True,
+                          timeout=600)
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert ".venv is not this folder's own" in made.stdout, made.stdout
+    assert "make lab-5" in made.stdout
+    assert root_seen_by(copy) == str(copy)
+    assert root_seen_by(paths.ROOT) == str(paths.ROOT)
+    again = subprocess.run(["make", "--no-print-directory", "list"], cwd=copy, capture_output=True, text=True)
+    assert "not this folder's own" not in again.stdout and "Setting up" not in again.stdout
