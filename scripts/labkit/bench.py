@@ -18,7 +18,7 @@ import time
 
 from . import images, paths
 from .demo import table
-from .labs import all_labs
+from .labs import all_labs, find_lab
 from .runtimes import docker as docker_runtime
 
 RUNS = 3
@@ -61,11 +61,11 @@ def runtimes_here(requested: str) -> list[str]:
     return ["local", "docker"] if docker_runtime.engine_answers() else ["local"]
 
 
-def bench(requested: str = "auto", suite: bool = True, say=print) -> int:
+def bench(requested: str = "auto", suite: bool = True, numbers: list[str] | None = None, say=print) -> int:
     chosen = runtimes_here(requested)
     header = ["lab"] + [f"{runtime} {kind}" for runtime in chosen for kind in ("warm", "cold")]
     rows = []
-    for lab in all_labs():
+    for lab in [find_lab(n) for n in numbers] if numbers else all_labs():
         row = [f"make lab-{lab.number}"]
         for runtime in chosen:
             timed_lab(lab.number, runtime, cold=False)  # so that the first warm run is warm

@@ -59,25 +59,14 @@ def answers_in_turn(url: str, count: int, source: str | None = None, method: str
 
 
 def answers_staggered(url: str, count: int, interval: float) -> list[Answer]:
-    """One request every `interval` seconds, each on its own connection, whether or not
-    the earlier ones have been answered: arrivals that overlap when servers are slow."""
-    results: list[Answer | None] = [None] * count
-
-    def one(i):
-        with session() as http:
-            results[i] = ask(http, url)
-
-    threads, began = [], time.monotonic()
-    for i in range(count):
-        time.sleep(max(0.0, began + i * interval - time.monotonic()))
-        thread = threading.Thread(target=one, args=(i,))
-        thread.start()
-        threads.append(thread)
-    for thread in threads:
-        thread.join()
-    if None in results:
-        raise LabkitError(f"{results.count(None)} of {count} requests to {url} got no answer")
-    return results
+    """`count` requests, one every `interval` seconds, each on its own connection, whether
+    or not the earlier ones have been answered: arrivals that overlap when servers are slow."""
+    with Traffic(url, interval, count=count) as traffic:
+        traffic.wait_until_sent()
+    unanswered = [request.answer.failure for request in traffic.sent if request.answer.status == 0]
+    if unanswered:
+        raise LabkitError(f"{len(unanswered)} of {count} requests to {url} got no answer: {unanswered[0]}")
+    return [request.answer for request in traffic.sent]
 
 
 @dataclass(frozen=True)
@@ -91,11 +80,12 @@ class Sent:
 
 class Traffic:
     """Requests that keep coming, one every `interval` seconds on a connection of its own,
-    from when the `with` block starts until it ends; each answer is kept with the times it
-    was sent and answered. A request that gets no HTTP answer at all counts as status 0."""
+    from when the `with` block starts until it ends (or `count` have been sent); each answer
+    is kept with the times it was sent and answered, once the block has ended. A request
+    that gets no HTTP answer at all counts as status 0."""
 
-    def __init__(self, url: str, interval: float, timeout: float = 60):
-        self.url, self.interval, self.timeout = url, interval, timeout
+    def __init__(self, url: str, interval: float, timeout: float = 60, count: int | None = None):
+        self.url, self.interval, self.timeout, self.count = url, interval, timeout, count
         self.sent: list[Sent] = []
         self.began = 0.0
         self._stop = threading.Event()
@@ -122,6 +112,8 @@ class Traffic:
             thread.start()
             self._threads.append(thread)
             i += 1
+            if i == self.count:
+                return
             self._stop.wait(max(0.0, i * self.interval - self.now()))
 
     def __enter__(self):
@@ -129,6 +121,10 @@ class Traffic:
         self._scheduler = threading.Thread(target=self._schedule)
         self._scheduler.start()
         return self
+
+    def wait_until_sent(self) -> None:
+        """Until all `count` requests have been sent (their answers may still be on the way)."""
+        self._scheduler.join()
 
     def __exit__(self, *exc):
         self._stop.set()
