@@ -44,6 +44,7 @@ $(VENV)/.installed: pyproject.toml scripts/constraints.txt
 		echo "The kit needs Python 3.11 or newer; $(PYTHON) is $$($(PYTHON) --version 2>&1 | head -n 1)."; \
 		echo "Install one (Ubuntu 22.04: sudo apt-get install python3.11 python3.11-venv), then: make PYTHON=python3.11 ..."; exit 1; }
 	@rm -rf $(VENV)
+	@$(PYTHON) scripts/labkit/system.py python3-venv "Making $(VENV) needs Python's venv module"
 	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
 		echo "Could not create a virtual environment with $(PYTHON)."; \
 		echo "Debian/Ubuntu: sudo apt-get install python3-venv"; exit 1; }
@@ -83,19 +84,21 @@ doctor: $(VENV)/.installed
 	@$(LABKIT) doctor
 
 test: $(VENV)/.installed
+	@$(LABKIT) prepare-tests --runtime $(RUNTIME)
 	$(VENV)/bin/pytest --runtime $(RUNTIME)
 
 # The flakiness budget: the whole suite N times in a row (default 10), every failure named.
 soak: $(VENV)/.installed
+	@$(LABKIT) prepare-tests --runtime $(RUNTIME)
 	@$(LABKIT) soak $(or $(N),10) --runtime $(RUNTIME)
 
 # LABS=5 7 limits it to some labs.
 mutants: $(VENV)/.installed
 	@$(LABKIT) mutants $(LABS)
 
-# SUITE=0 leaves out the suite's time.
+# SUITE=0 leaves out the suite's time; LABS="5 7" times only those labs.
 bench: $(VENV)/.installed
-	@$(LABKIT) bench --runtime $(RUNTIME) $(if $(filter 0,$(SUITE)),--no-suite)
+	@$(LABKIT) bench --runtime $(RUNTIME) $(if $(filter 0,$(SUITE)),--no-suite) $(LABS)
 
 docs: $(VENV)/.installed
 	@$(LABKIT) docs-assets

@@ -191,3 +191,16 @@ def test_a_docker_lab_runs_only_once_a_service_of_it_runs(docker_engine, role, m
         assert runtimes.named("docker").alive(record) is makes_it_run
     finally:
         container.remove(force=True)
+
+
+def test_auto_runs_locally_and_says_why_when_docker_cannot_get_images(docker_engine, monkeypatch):
+    """An engine that answers but has no images, no registry and no way to make the offline
+    base: RUNTIME=auto must not pick it and then fail, but run the lab locally."""
+    from labkit import images
+
+    monkeypatch.setattr(images, "why_none_can_be_had", lambda client: "Docker answers, but it has no kit images")
+    said = []
+    assert runtimes.choose("auto", said.append).name == "local"
+    assert said == ["RUNTIME=auto runs this lab locally: Docker answers, but it has no kit images."]
+    with pytest.raises(LabkitError, match="no kit images"):
+        runtimes.choose("docker", said.append)

@@ -121,7 +121,26 @@ def cmd_mutants(args) -> int:
 def cmd_bench(args) -> int:
     from . import bench
 
-    return bench.bench(args.runtime, suite=not args.no_suite)
+    return bench.bench(args.runtime, suite=not args.no_suite, numbers=args.labs)
+
+
+def cmd_prepare_tests(args) -> int:
+    """What `make test` needs beyond .venv, installed where that can be done (system.py):
+    haproxy (every run has the local runtime), chromium for the browser test, and under
+    Docker the labs' images, built before the first test rather than inside it."""
+    import shutil
+
+    from . import images, system
+    from .runtimes import docker as docker_runtime
+    from .runtimes import named
+
+    named("local").require()
+    if not (shutil.which("chromium") or shutil.which("chromium-browser")) and not system.install(
+            "chromium", "The test suite looks at every docs page in a real browser"):
+        print(f"labkit: no chromium here, so the browser test will be skipped ({system.how_to_install('chromium')})")
+    if args.runtime in ("auto", "docker") and docker_runtime.engine_answers():
+        images.ensure_built(docker_runtime.client(), paths.state_dir() / "images.log")
+    return 0
 
 
 def cmd_list(args) -> int:
@@ -195,7 +214,12 @@ def parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="time make lab-N, warm and cold, and the suite, in each runtime")
     bench.add_argument("--runtime", default=os.environ.get("RUNTIME", "auto"), help=runtime_help)
     bench.add_argument("--no-suite", action="store_true", help="leave out the suite's time")
+    bench.add_argument("labs", nargs="*", help="lab numbers (default: every lab)")
     bench.set_defaults(func=cmd_bench)
+
+    prepare = sub.add_parser("prepare-tests", help="install what `make test` needs, where that can be done")
+    prepare.add_argument("--runtime", default=os.environ.get("RUNTIME", "auto"), help=runtime_help)
+    prepare.set_defaults(func=cmd_prepare_tests)
 
     sub.add_parser("list", help="the labs").set_defaults(func=cmd_list)
     sub.add_parser("docs-assets", help="fetch what the docs site serves itself (mermaid), once"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import docker
 
-from . import paths
+from . import paths, system
 from .errors import LabkitError
 
 # The images backends/compose.service.yaml and haproxy/compose.service.yaml build.
@@ -92,6 +92,24 @@ def base_image_environment(client, say=print) -> dict[str, str]:
     return debian
 
 
+def why_none_can_be_had(client) -> str | None:
+    """None where the labs' images can be had here: built already, or buildable on a base
+    that is here, can be pulled, or can be made offline (root, and debootstrap or apt-get to
+    get it). Otherwise the reason, for `RUNTIME=auto` to say why it runs the labs locally."""
+    if os.environ.get("LABKIT_BASE") == "official" or any(os.environ.get(v) for v in BASE_VARIABLES):
+        return None  # the learner chose; a failure then is theirs to see
+    if all(present(client, image) for image in KIT_IMAGES) or present(client, DEBIAN_BASE):
+        return None
+    if all(present(client, image) for image in official_images()):
+        return None
+    if os.geteuid() == 0 and (shutil.which("debootstrap") or system.apt_prefix() is not None):
+        return None
+    if all(pulled(client, image, lambda message: None) for image in official_images()):
+        return None
+    return ("Docker answers, but it has no kit images, no registry answers, and the offline base "
+            "cannot be built here (that needs root and debootstrap)")
+
+
 def build_debian_base(say=print) -> None:
     if os.geteuid() != 0:
         raise LabkitError(
@@ -99,9 +117,9 @@ def build_debian_base(say=print) -> None:
             "Building it needs root (debootstrap): run `sudo make images`, or load a workshop\n"
             "archive with `make images-load FILE=...`, or connect to the internet once."
         )
+    system.ensure("debootstrap", "No registry answers, and the kit builds its offline base image with debootstrap",
+                  lambda: shutil.which("debootstrap"), say)
     debootstrap = shutil.which("debootstrap")
-    if not debootstrap:
-        raise LabkitError("Building the offline base image needs debootstrap: sudo apt-get install debootstrap")
     mirror = os.environ.get("LABKIT_DEBIAN_MIRROR", "http://deb.debian.org/debian")
     paths.state_dir().mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="debian-base-", dir=paths.state_dir()))

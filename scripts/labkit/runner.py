@@ -106,7 +106,7 @@ def up(lab: Lab, requested_runtime: str | None = None, say=print) -> RunningLab:
             return RunningLab(lab, existing, started=False)
         stop(existing)  # what is left of a lab that died: clear it, then start afresh
 
-    runtime = runtimes.choose(requested_runtime)
+    runtime = runtimes.choose(requested_runtime, say)
     the_plan = plan(lab, runtime)
     check_ports_free(the_plan)
     record = Record(lab=lab.number, runtime=runtime.name, frontends=the_plan.frontends,

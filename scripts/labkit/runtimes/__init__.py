@@ -60,8 +60,9 @@ def named(name: str) -> Runtime:
     return RUNTIMES[name]()
 
 
-def choose(requested: str | None) -> Runtime:
-    """auto: Docker when an engine answers, else the local processes."""
+def choose(requested: str | None, say=print) -> Runtime:
+    """auto: Docker when an engine answers and the labs' images can be had, else the local
+    processes, saying why in one line when an engine answers."""
     requested = requested or "auto"
     if requested == "auto":
         reasons = []
@@ -69,6 +70,8 @@ def choose(requested: str | None) -> Runtime:
             runtime = named(name)
             try:
                 runtime.require()
+                if reasons and docker.engine_answers():
+                    say(f"RUNTIME=auto runs this lab locally: {reasons[0].split(chr(10))[0].removeprefix('[docker] ')}")
                 return runtime
             except LabkitError as error:
                 reasons.append(f"[{name}] {error}")

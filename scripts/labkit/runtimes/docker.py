@@ -201,8 +201,11 @@ class DockerRuntime:
     dead_service_is_silent = True
 
     def require(self) -> None:
-        client()
+        engine = client()
         compose_command()
+        reason = images.why_none_can_be_had(engine)
+        if reason:
+            raise LabkitError(f"{reason}.\nLoad a workshop archive (make images-load FILE=...), or connect to the internet once.")
 
     def haproxy_environment(self, environment: dict[str, str], lab) -> dict[str, str]:
         return environment

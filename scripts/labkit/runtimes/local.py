@@ -15,7 +15,7 @@ from pathlib import Path
 
 import psutil
 
-from .. import haproxy, paths, state
+from .. import haproxy, paths, state, system
 from ..client import answers_in_turn
 from ..client import session as client_session
 from ..compose import services_with_role
@@ -134,7 +134,13 @@ class LocalRuntime:
     dead_service_is_silent = False
 
     def require(self) -> None:
-        haproxy.find_binary()
+        """The haproxy binary; installed with apt where that can be done (see system.py)."""
+        try:
+            haproxy.find_binary()
+        except LabkitError:
+            if not system.install("haproxy", "The local runtime runs the real haproxy binary"):
+                raise
+            haproxy.find_binary()
 
     def haproxy_environment(self, environment: dict[str, str], lab) -> dict[str, str]:
         """The haproxy service's environment with what differs outside a container: the
