@@ -8,7 +8,8 @@
 #   make soak N=10        the whole suite N times in a row; every failure named
 #   make mutants          each lab's tests on the wrong configs its lab.toml lists: all must fail
 #   make bench            how long labs take to start, and the suite to run, in each runtime
-# RUNTIME=auto|docker|local picks where labs run (auto: Docker when an engine answers).
+# RUNTIME=auto|docker|local picks where labs run (auto: Docker when an engine answers and
+# can get the labs' images, else local).
 
 PYTHON  ?= python3
 VENV    := .venv
@@ -20,12 +21,14 @@ export PATH := $(PATH):/usr/sbin:/usr/local/sbin
 # mkdocs-material's notice about its successor is not for learners building these docs.
 export NO_MKDOCS_2_WARNING := 1
 
-# .venv remembers the folder it was made for. A kit folder copied with its .venv (cp -r kit
-# kit2) would run the original's Python and packages, and pip would repoint the original's
-# install at the copy: the copy makes its own instead, and leaves the original's alone.
-ifneq ($(wildcard $(VENV)/.installed),)
-ifneq ($(shell cat $(VENV)/.installed),$(CURDIR))
-$(info $(VENV) is not this folder's own (it was made for "$(shell cat $(VENV)/.installed)"): making it again here.)
+# A kit folder copied with its .venv (cp -r kit kit2) would run the original's Python and
+# packages, and pip would repoint the original's install at the copy: the copy makes its
+# own .venv instead, and leaves the original's alone. pyvenv.cfg names the folder a .venv
+# was made for.
+VENV_MADE_FOR := $(shell sed -n 's/^command = .* -m venv //p' $(VENV)/pyvenv.cfg 2>/dev/null)
+ifneq ($(VENV_MADE_FOR),)
+ifneq ($(VENV_MADE_FOR),$(CURDIR)/$(VENV))
+$(info $(VENV) was made for $(VENV_MADE_FOR), not this folder: making this folder's own.)
 $(shell rm -rf $(VENV))
 endif
 endif
@@ -50,7 +53,7 @@ $(VENV)/.installed: pyproject.toml scripts/constraints.txt
 		echo "Debian/Ubuntu: sudo apt-get install python3-venv"; exit 1; }
 	@$(VENV)/bin/pip install --quiet --disable-pip-version-check -c scripts/constraints.txt -e . \
 		|| { rm -rf $(VENV); echo "Installing the kit's Python packages failed (see above)."; exit 1; }
-	@echo "$(CURDIR)" > $@
+	@touch $@
 
 lab-%: $(VENV)/.installed
 	@$(LABKIT) run $* $(if $(REQUESTS),--requests $(REQUESTS))
@@ -111,5 +114,5 @@ serve: $(VENV)/.installed
 # The outputs the docs pages show, recorded from real runs of every lab (then commit them).
 docs-outputs: $(VENV)/.installed
 	$(VENV)/bin/pytest labs tests/test_lab_commands.py tests/test_workshop.py tests/test_messages.py \
-		-k "test_make_lab_shows or test_make_lab_5_shows or test_doctor_tells_the_truth_here or test_messages" \
+		-k "test_make_lab_shows or test_doctor_tells_the_truth_here or test_messages" \
 		--runtime local --update-outputs

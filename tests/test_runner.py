@@ -198,9 +198,9 @@ def test_auto_runs_locally_and_says_why_when_docker_cannot_get_images(docker_eng
     base: RUNTIME=auto must not pick it and then fail, but run the lab locally."""
     from labkit import images
 
-    monkeypatch.setattr(images, "why_none_can_be_had", lambda client: "Docker answers, but it has no kit images")
+    monkeypatch.setattr(images, "why_none_can_be_had", lambda client: "Docker answers, but it has no base image")
     said = []
     assert runtimes.choose("auto", said.append).name == "local"
-    assert said == ["RUNTIME=auto runs this lab locally: Docker answers, but it has no kit images."]
-    with pytest.raises(LabkitError, match="no kit images"):
+    assert said == ["RUNTIME=auto runs this lab locally: Docker answers, but it has no base image."]
+    with pytest.raises(LabkitError, match="no base image"):
         runtimes.choose("docker", said.append)

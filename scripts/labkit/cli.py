@@ -138,8 +138,9 @@ def cmd_prepare_tests(args) -> int:
     if not (shutil.which("chromium") or shutil.which("chromium-browser")) and not system.install(
             "chromium", "The test suite looks at every docs page in a real browser"):
         print(f"labkit: no chromium here, so the browser test will be skipped ({system.how_to_install('chromium')})")
-    if args.runtime in ("auto", "docker") and docker_runtime.engine_answers():
-        images.ensure_built(docker_runtime.client(), paths.state_dir() / "images.log")
+    engine = docker_runtime.engine_if_any() if args.runtime in ("auto", "docker") else None
+    if engine and (args.runtime == "docker" or not images.why_none_can_be_had(engine)):
+        images.ensure_built(engine, paths.state_dir() / "images.log")
     return 0
 
 

@@ -98,16 +98,15 @@ def why_none_can_be_had(client) -> str | None:
     get it). Otherwise the reason, for `RUNTIME=auto` to say why it runs the labs locally."""
     if os.environ.get("LABKIT_BASE") == "official" or any(os.environ.get(v) for v in BASE_VARIABLES):
         return None  # the learner chose; a failure then is theirs to see
-    if all(present(client, image) for image in KIT_IMAGES) or present(client, DEBIAN_BASE):
-        return None
-    if all(present(client, image) for image in official_images()):
+    # A kit image is checked against its base before a lab runs it, so the base must be here.
+    if present(client, DEBIAN_BASE) or all(present(client, image) for image in official_images()):
         return None
     if os.geteuid() == 0 and (shutil.which("debootstrap") or system.apt_prefix() is not None):
         return None
     if all(pulled(client, image, lambda message: None) for image in official_images()):
         return None
-    return ("Docker answers, but it has no kit images, no registry answers, and the offline base "
-            "cannot be built here (that needs root and debootstrap)")
+    return ("Docker answers, but it has no base image for the labs, no registry answers, and the "
+            "offline base cannot be built here (that needs root and debootstrap)")
 
 
 def build_debian_base(say=print) -> None:

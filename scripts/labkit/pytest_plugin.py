@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from . import demo, mutants, runner
+from . import demo, images, mutants, runner
 from .errors import treat_kill_as_ctrl_c
 from .labs import find_lab, lab_for_path
 from .running import RunningLab
@@ -30,7 +30,12 @@ def pytest_addoption(parser):
 def selected_runtimes(config) -> list[str]:
     value = config.getoption("--runtime")
     if value == "auto":
-        return ["local", "docker"] if docker_runtime.engine_answers() else ["local"]
+        engine = docker_runtime.engine_if_any()
+        reason = engine and images.why_none_can_be_had(engine)
+        if reason:
+            config.pluginmanager.get_plugin("terminalreporter").write_line(
+                f"--runtime auto: local only. {reason}.", yellow=True)
+        return ["local", "docker"] if engine and not reason else ["local"]
     chosen = [v.strip() for v in value.split(",") if v.strip()]
     for name in chosen:
         try:

@@ -137,8 +137,10 @@ class LocalRuntime:
         """The haproxy binary; installed with apt where that can be done (see system.py)."""
         try:
             haproxy.find_binary()
-        except LabkitError:
-            if not system.install("haproxy", "The local runtime runs the real haproxy binary"):
+        except LabkitError as error:
+            # Only where it is not installed at all (not where it is off the PATH, say).
+            if str(error) != haproxy.HOW_TO_GET_HAPROXY or not system.install(
+                    "haproxy", "The local runtime runs the real haproxy binary"):
                 raise
             haproxy.find_binary()
 
