@@ -4,6 +4,7 @@ Ctrl-C. After each, nothing of the kit may be left running."""
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -115,6 +116,15 @@ def ctrl_c(make_process) -> None:
     os.killpg(make_process.pid, signal.SIGINT)
 
 
+def diagnostics() -> str:
+    """The end of each lab's compose and process logs, and the engine's containers."""
+    parts = [f"--- {paths.shown(log)}:\n" + "\n".join(log.read_text(errors="replace").splitlines()[-30:])
+             for log in sorted(paths.state_dir().glob("run/*/*.log"))]
+    if shutil.which("docker"):
+        parts.append(subprocess.run(["docker", "ps", "-a"], capture_output=True, text=True, timeout=60).stdout)
+    return "\n".join(parts)
+
+
 def interrupt_make(targets: list[str], runtime: str, ready, send=ctrl_c, **env) -> tuple[int, str]:
     """Run `make targets` as a terminal's foreground job and `send` it a signal once
     `ready(output)` returns. Returns make's exit status and all it printed, once make and
@@ -132,7 +142,16 @@ def interrupt_make(targets: list[str], runtime: str, ready, send=ctrl_c, **env) 
         ready(output)
         started = psutil.Process(make_process.pid).children(recursive=True)
         send(make_process)
-        make_process.wait(300)
+        try:
+            make_process.wait(300)
+        except subprocess.TimeoutExpired:
+            for process in started:  # labkit prints where it is stuck (faulthandler)
+                with contextlib.suppress(psutil.Error):
+                    if "labkit" in " ".join(process.cmdline()):
+                        process.send_signal(signal.SIGUSR1)
+            time.sleep(2)
+            pytest.fail("make had not ended 300 s after the signal. It printed:\n" + output.text(0)
+                        + "\n" + diagnostics())
         psutil.wait_procs(started, timeout=60)
     finally:
         if make_process.poll() is None:

@@ -1,3 +1,4 @@
+import faulthandler
 import signal
 
 
@@ -14,3 +15,5 @@ def treat_kill_as_ctrl_c() -> None:
     what it started is stopped first. (Python's default for SIGTERM ends it on the spot.)"""
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGHUP, _interrupt)
+    # `kill -USR1` of a command that seems stuck prints where each of its threads is.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)

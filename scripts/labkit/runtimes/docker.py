@@ -18,6 +18,7 @@ PROJECT_LABEL = "com.docker.compose.project"
 PROJECT_PREFIX = "labkit-lab"
 # Containers the kit runs beside a lab's services, with its project label: not services.
 BESIDE_THE_SERVICES = {"client", "config-check"}
+DOWN_TIMEOUT = 90  # seconds for `compose down`, which takes a few when the engine is well
 
 NO_ENGINE = """\
 No Docker engine answers here ({reason}).
@@ -70,9 +71,11 @@ def compose_command() -> list[str]:
     )
 
 
-def run_compose(record: Record, arguments: list[str], log_path, env=None) -> subprocess.CompletedProcess:
+def run_compose(record: Record, arguments: list[str], log_path, env=None,
+                timeout: float | None = None) -> subprocess.CompletedProcess:
     """Docker Compose on the lab's file, with the variables the kit adds (it interpolates
-    the whole file even to take the lab down)."""
+    the whole file even to take the lab down). After `timeout` seconds compose is ended and
+    its status is None."""
     command = [*record.compose, "-p", record.project, "-f", record.compose_file, *arguments]
     env = {**os.environ, **record.compose_env, **(env or {})}
     with open(log_path, "a") as log:
@@ -83,7 +86,12 @@ def run_compose(record: Record, arguments: list[str], log_path, env=None) -> sub
             stderr=subprocess.STDOUT, start_new_session=True,
         )
         try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            log.write(f"(ended after {timeout:.0f}s: compose had not finished)\n")
+            process.kill()
             process.wait()
+            return subprocess.CompletedProcess(command, None)
         except BaseException:
             # Interrupted: end compose first, then the caller tears down what it made.
             process.terminate()
@@ -293,7 +301,10 @@ class DockerRuntime:
         run_dir = paths.run_dir(record.lab)
         run_dir.mkdir(parents=True, exist_ok=True)
         if os.path.exists(record.compose_file):
-            run_compose(record, ["down", "--volumes", "--remove-orphans", "--timeout", "5"], run_dir / "compose.log")
+            # A stop must end, also when compose hangs on a stuck engine call: then the
+            # sweep below removes the project's containers itself.
+            run_compose(record, ["down", "--volumes", "--remove-orphans", "--timeout", "5"],
+                        run_dir / "compose.log", timeout=DOWN_TIMEOUT)
         # Whatever `down` could not remove (a compose file edited into something invalid, say).
         try:
             engine = client()
