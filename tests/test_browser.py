@@ -15,7 +15,9 @@ import pytest
 from labkit import paths
 from labkit.labs import all_labs
 
-SCREENSHOT = paths.state_dir() / "artifacts" / "docs-lab-05.png"
+SCREENSHOT = paths.checkout_state_dir() / "artifacts" / "docs-lab-05.png"
+# One worker builds the site for both files that look at it; their `lab` starts nothing.
+pytestmark = [pytest.mark.labs(), pytest.mark.xdist_group("docs-site")]
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +52,14 @@ def headless(chromium, tmp_path, *args) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize("lab", all_labs(), ids=lambda lab: lab.name)
 def test_each_lab_page_renders_navigation_code_and_diagram(chromium, served, lab, tmp_path):
-    page = headless(chromium, tmp_path, "--dump-dom", f"{served}/labs/{lab.name}/").stdout
+    # In a full parallel run 2 pages in about 20 came back with the diagram's text not yet
+    # drawn, never so alone, under load or not; a page whose diagram never draws still
+    # fails all three looks.
+    for _ in range(3):
+        result = headless(chromium, tmp_path, "--dump-dom", f"{served}/labs/{lab.name}/")
+        page = result.stdout
+        if '<pre class="mermaid"' not in page:
+            break
     assert 'class="md-nav' in page, "no navigation"
     assert 'class="md-nav__link md-nav__link--active"' in page or "md-nav__link--active" in page
     code = re.findall(r'<div class="highlight">', page)
@@ -58,7 +67,9 @@ def test_each_lab_page_renders_navigation_code_and_diagram(chromium, served, lab
     first_config_line = lab.config.read_text().splitlines()[0]
     assert first_config_line.split(":")[0] in page
     # Drawn, mermaid replaces the <pre class="mermaid"> holding the text with a <div>.
-    assert '<div class="mermaid">' in page, "the diagram was not drawn"
+    assert '<div class="mermaid">' in page, ("the diagram was not drawn. chromium said:\n" + result.stderr[-3000:]
+                                             + "\nthe page's mermaid parts: "
+                                             + str(re.findall(r'<[^<>]*mermaid[^<>]*>', page)))
     assert '<pre class="mermaid"' not in page, "a diagram was left as text"
 
 

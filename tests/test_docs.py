@@ -8,6 +8,9 @@ import pytest
 from labkit import paths
 from labkit.labs import all_labs
 
+# One worker builds the site for both files that look at it; their `lab` starts nothing.
+pytestmark = [pytest.mark.labs(), pytest.mark.xdist_group("docs-site")]
+
 
 def page_text(html_file) -> str:
     """What a reader sees of a page: tags stripped, entities decoded, spaces collapsed."""

@@ -63,6 +63,7 @@ def test_make_lab_shows_what_its_docs_page_shows_and_keeps_running(runtime, numb
     assert make("down", runtime=runtime).returncode == 0
 
 
+@pytest.mark.labs(5)
 def test_make_lab_twice_starts_no_second_copy(runtime):
     try:
         assert make("lab-5", runtime=runtime).returncode == 0
@@ -76,6 +77,7 @@ def test_make_lab_twice_starts_no_second_copy(runtime):
     assert runner.leftovers() == []
 
 
+@pytest.mark.labs(5)
 def test_status_json_is_what_scripts_rely_on(runtime):
     """The contract instructors' scripts use, spelled out for lab 5."""
     try:
@@ -163,6 +165,7 @@ def interrupt_make(targets: list[str], runtime: str, ready, send=ctrl_c, **env) 
     return make_process.returncode, output.text()
 
 
+@pytest.mark.labs(5)
 @pytest.mark.parametrize("moment, marker", [("while starting", "Starting lab 5"),
                                             ("during the traffic", "Sending")])
 def test_ctrl_c_during_make_lab_5_stops_everything(runtime, moment, marker):
@@ -194,6 +197,7 @@ def wait_for_a_lab(output, until_its_tests_run: bool) -> None:
         time.sleep(1)
 
 
+@pytest.mark.labs(10)
 @pytest.mark.parametrize("moment", ["while its lab starts", "during its tests"])
 def test_ctrl_c_during_make_soak_lets_the_run_stop_its_lab(runtime, moment):
     """The soak's pytest needs time after a Ctrl-C to stop the lab it has up."""
@@ -205,6 +209,7 @@ def test_ctrl_c_during_make_soak_lets_the_run_stop_its_lab(runtime, moment):
     assert runner.leftovers() == []
 
 
+@pytest.mark.labs(10)
 def test_kill_during_make_test_stops_its_lab(runtime):
     """`kill` of the test run (or a closed terminal) stops its lab as Ctrl-C does."""
     def is_pytest(process) -> bool:
@@ -224,6 +229,7 @@ def test_kill_during_make_test_stops_its_lab(runtime):
     assert runner.leftovers() == []
 
 
+@pytest.mark.labs(5)
 def test_a_failing_test_session_leaves_nothing_behind(runtime, tmp_path):
     failing = tmp_path / "test_failing_lab.py"
     failing.write_text(textwrap.dedent("""

@@ -19,6 +19,8 @@ from labkit.runtimes import docker as docker_runtime
 
 LABKIT = str(paths.ROOT / ".venv" / "bin" / "labkit")
 NO_ENGINE = "unix:///nonexistent/docker.sock"
+# Every case here that starts a lab starts lab 5.
+pytestmark = pytest.mark.labs(5)
 
 
 def untouched(folder, names):

@@ -4,7 +4,7 @@ import socket
 
 import pytest
 
-from labkit import compose, haproxy, runner, runtimes
+from labkit import compose, haproxy, paths, runner, runtimes
 from labkit.errors import LabkitError
 from labkit.labs import find_lab
 from labkit.state import Record
@@ -181,7 +181,7 @@ def test_a_docker_lab_runs_only_once_a_service_of_it_runs(docker_engine, role, m
     from labkit import images
     from labkit.runtimes import docker as docker_runtime
 
-    project = f"{docker_runtime.PROJECT_PREFIX}05-alive-test"
+    project = f"{paths.project_prefix()}05-alive-test"
     engine = docker_runtime.client()
     container = engine.containers.run(
         images.BACKEND_IMAGE, ["sleep", "infinity"], detach=True, network_mode="none",

@@ -39,6 +39,7 @@ def administration_beyond_loopback(config: str) -> list[str]:
     return found
 
 
+@pytest.mark.labs()  # reads each lab's config; starts none
 @pytest.mark.parametrize("lab", all_labs(), ids=lambda lab: lab.name)
 def test_administration_is_reachable_from_loopback_only(lab):
     assert administration_beyond_loopback(lab.config.read_text()) == []

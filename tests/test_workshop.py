@@ -6,11 +6,15 @@ import os
 import shutil
 import subprocess
 
+import pytest
+
 from labkit import images, paths, recording, runner
 from labkit.client import answers_in_turn
 from labkit.runtimes import docker as docker_runtime
 
 LABKIT = str(paths.ROOT / ".venv" / "bin" / "labkit")
+# Every case here that starts a lab starts lab 5 (one, lab 9 too).
+pytestmark = pytest.mark.labs(5)
 
 
 def labkit(*args, **env):
@@ -85,6 +89,7 @@ def test_doctor_without_haproxy_says_how_to_get_it(tmp_path):
     assert "Start Docker" in neither.stdout
 
 
+@pytest.mark.labs(5, 9)
 def test_two_labs_run_side_by_side_and_make_down_stops_both(runtime):
     try:
         for lab in ("5", "9"):

@@ -37,7 +37,7 @@ class Lab:
     @property
     def project(self) -> str:
         """The Docker Compose project name; its label finds every container and network of the lab."""
-        return f"labkit-lab{self.number:02d}"
+        return f"{paths.project_prefix()}{self.number:02d}"
 
     def load(self, name: str):
         """A Python module of the lab's folder (its demo.py, or exercise/check.py as

@@ -4,6 +4,13 @@ the lab whose folder holds the test file, in each runtime asked for.
     --runtime local    the default: the real haproxy binary and the backends as processes
     --runtime docker   Docker Compose; no engine is an error, never a skip
     --runtime auto     local, and docker too wherever an engine answers (what `make test` runs)
+
+With pytest-xdist (`-n 2 --dist loadgroup`, as `make test` runs it), labs run side by side:
+each worker has its own share of the kit's state (paths.WORKER), and the tests that start
+the same lab, or labs together, run in one worker, one after another, since a lab's ports
+are the same in both runtimes. A test names the labs it starts: its lab folder, the
+module's LAB, a `lab`/`number`/`lab_number` parameter, or @pytest.mark.labs(5, 9);
+starting any other lab fails it (runner.TEST_LABS).
 """
 
 import os
@@ -13,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from . import demo, images, mutants, runner
-from .errors import treat_kill_as_ctrl_c
-from .labs import find_lab, lab_for_path
+from . import demo, images, mutants, paths, runner
+from .errors import LabkitError, treat_kill_as_ctrl_c
+from .labs import Lab, find_lab, lab_for_path
 from .running import RunningLab
 from .runtimes import docker as docker_runtime
 from .runtimes import named
@@ -45,14 +52,75 @@ def selected_runtimes(config) -> list[str]:
     return chosen
 
 
+def is_worker(config) -> bool:
+    return hasattr(config, "workerinput")
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "runtime: the runtime a test runs a lab in")
+    config.addinivalue_line("markers", "labs(*numbers): the labs a test starts, beyond what its folder, "
+                                       "LAB or parameters say")
+    if is_worker(config):
+        # A suite run by a test of this suite (make soak, say) nests inside the outer worker's share.
+        outer = paths.worker()
+        os.environ[paths.WORKER] = f"{outer}/{config.workerinput['workerid']}" if outer else config.workerinput["workerid"]
     # So that the labs' teardown runs: pytest handles Ctrl-C but not `kill`.
     treat_kill_as_ctrl_c()
 
 
+def labs_started(item) -> set[int]:
+    """The numbers of the labs a test starts (see the module's docstring)."""
+    marker = item.get_closest_marker("labs")
+    if marker:
+        return set(marker.args)
+    try:
+        return {lab_for_path(item.path).number}
+    except LabkitError:
+        pass  # a test of the kit, in tests/
+    if getattr(item.module, "LAB", None) is not None:
+        return {item.module.LAB}
+    params = getattr(item, "callspec", None) and item.callspec.params or {}
+    for name in ("lab", "number", "lab_number"):
+        value = params.get(name)
+        if isinstance(value, Lab):
+            return {value.number}
+        if isinstance(value, int):
+            return {value}
+    return set()
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(config, items):
+    """One xdist group for the tests that start the same lab, or labs that run together."""
+    leader = {}
+
+    def find(number):
+        while leader.setdefault(number, number) != number:
+            number = leader[number]
+        return number
+
+    started = {item: labs_started(item) for item in items}
+    for numbers in started.values():
+        for number in numbers:
+            leader[find(number)] = find(min(numbers))
+    for item, numbers in started.items():
+        item.stash[LABS_STARTED] = numbers
+        if numbers:
+            item.add_marker(pytest.mark.xdist_group(f"lab-{find(min(numbers))}"))
+
+
+LABS_STARTED = pytest.StashKey[set]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    os.environ[runner.TEST_LABS] = ",".join(str(n) for n in sorted(item.stash.get(LABS_STARTED, set())))
+
+
 def pytest_sessionstart(session):
     session.config.labkit_runtimes = selected_runtimes(session.config)
+    if is_worker(session.config):
+        return  # the controller has looked, and its workers' shares are empty
     if docker_runtime.engine_answers():
         # Networks no container uses are what a crashed earlier run left: clear them.
         for note in docker_runtime.remove_empty_networks(docker_runtime.client()):
@@ -63,6 +131,7 @@ def pytest_sessionstart(session):
                     + "\n  ".join(running) + "\nStop it with `make down`, then run the tests again.", returncode=3)
 
 
+@pytest.hookimpl(trylast=True)  # under xdist: once the workers have ended
 def pytest_sessionfinish(session, exitstatus):
     left = runner.leftovers()
     if left:

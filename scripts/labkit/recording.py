@@ -45,6 +45,7 @@ def check(name: str, output: str, *, update: bool, where: str | None, sources: s
     where: what the text depends on (e.g. "HAProxy 2.6"), None if nothing;
     sources: the digest of what produced it, if anything can make it stale;
     compare: what of the text must match (all of it, its skeleton, an outline)."""
+    output = paths.as_the_checkout_shows(output)
     shown = OUTPUTS / f"{name}.txt"
     index = _index()
     if update:

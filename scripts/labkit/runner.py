@@ -17,6 +17,10 @@ from .state import Record
 from .runtimes import docker as docker_runtime
 from .runtimes import local as local_runtime
 
+# Set by the test suite for each test: the labs it said it starts. Its workers run labs side
+# by side, and a lab a test starts without saying so could meet the same lab, on the same
+# ports, in another worker.
+TEST_LABS = "LABKIT_TEST_LABS"
 START_TIMEOUT = {"local": 30, "docker": 600}  # docker: a cold build happens inside
 CHECK_TIMEOUT = 30
 
@@ -95,6 +99,10 @@ def up(lab: Lab, requested_runtime: str | None = None, say=print) -> RunningLab:
 
     Returns the running lab, whose `started` is False when it was already up. If anything
     fails or is interrupted, everything this call started is stopped before it returns."""
+    declared = os.environ.get(TEST_LABS)
+    if declared is not None and str(lab.number) not in declared.split(","):
+        raise LabkitError(f"This test starts {lab}, but names only lab(s) {declared or 'none'}: "
+                          f"add @pytest.mark.labs({lab.number}) (see labkit/pytest_plugin.py).")
     existing = state.load(lab.number)
     if existing:
         if runtimes.named(existing.runtime).alive(existing):
@@ -153,15 +161,20 @@ def stop(record: Record) -> None:
 
 
 def running() -> list[Record]:
-    return [r for r in state.load_all() if runtimes.named(r.runtime).alive(r)]
+    """The labs that run, of this checkout (or test worker) and of the workers inside it."""
+    return [r for share in paths.shares() for _, r in _records_of(share) if runtimes.named(r.runtime).alive(r)]
 
 
 def leftovers() -> list[str]:
     """Everything of the kit that still exists: state files, marked processes,
-    containers, networks and volumes of a labkit-lab* compose project."""
-    found = [f"state file of lab {r.lab}" for r in state.load_all()]
-    found += [f"TLS key {paths.shown(key)}" for key in paths.state_dir().glob("run/*/tls/*.pem")]
-    found += [local_runtime.describe(p) for p in local_runtime.marked_processes()]
+    containers, networks and volumes of a labkit-lab* compose project (in a test worker:
+    of its own share)."""
+    found = []
+    for share in paths.shares():
+        with paths.as_worker(share):
+            found += [f"state file of lab {r.lab}" for r in state.load_all()]
+            found += [f"TLS key {paths.shown(key)}" for key in paths.state_dir().glob("run/*/tls/*.pem")]
+            found += [local_runtime.describe(p) for p in local_runtime.marked_processes()]
     # Asked before and after every test: one connection to the engine, not two.
     engine = docker_runtime.engine_if_any()
     if engine:
@@ -170,18 +183,22 @@ def leftovers() -> list[str]:
 
 
 def down_all(say=print) -> None:
-    if not state.load_all():
+    records = [record for share in paths.shares() for record in _records_of(share)]
+    if not records:
         say("No lab of the kit is running.")
-    for record in state.load_all():
-        say(f"Stopping lab {record.lab} ({record.runtime}) ...")
-        stop(record)
-    # A safety net for what no state file names any more (a lost state file, say).
-    for tls_dir in paths.state_dir().glob("run/*/tls"):
-        shutil.rmtree(tls_dir, ignore_errors=True)
-    strays = local_runtime.marked_processes()
-    if strays:
-        say(f"Stopping {len(strays)} stray process(es) of the kit ...")
-        local_runtime.stop_processes(strays)
+    for share, record in records:
+        say(f"Stopping lab {record.lab} ({record.runtime}{', test worker ' + share if share else ''}) ...")
+        with paths.as_worker(share):
+            stop(record)
+    for share in paths.shares():
+        with paths.as_worker(share):
+            # A safety net for what no state file names any more (a lost state file, say).
+            for tls_dir in paths.state_dir().glob("run/*/tls"):
+                shutil.rmtree(tls_dir, ignore_errors=True)
+            strays = local_runtime.marked_processes()
+            if strays:
+                say(f"Stopping {len(strays)} stray process(es) of the kit ...")
+                local_runtime.stop_processes(strays)
     engine = docker_runtime.engine_if_any()
     if engine:
         for resource in docker_runtime.kit_resources(engine):
@@ -189,6 +206,11 @@ def down_all(say=print) -> None:
             docker_runtime.remove(resource)
         for note in docker_runtime.remove_empty_networks(engine):
             say(note)
+
+
+def _records_of(share: str) -> list[tuple[str, Record]]:
+    with paths.as_worker(share):
+        return [(share, record) for record in state.load_all()]
 
 
 def down(number: int | str | None = None, say=print) -> None:

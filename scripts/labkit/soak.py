@@ -30,7 +30,7 @@ def run_suite(command: list[str]) -> subprocess.CompletedProcess:
     try:
         stdout, stderr = process.communicate()
     except KeyboardInterrupt:
-        process.send_signal(signal.SIGINT)
+        os.killpg(process.pid, signal.SIGINT)  # pytest and its xdist workers, as a terminal's Ctrl-C
         deadline = time.monotonic() + STOP_GRACE
         while True:
             try:

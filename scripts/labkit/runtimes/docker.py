@@ -15,7 +15,6 @@ from ..errors import LabkitError
 from ..state import Record
 
 PROJECT_LABEL = "com.docker.compose.project"
-PROJECT_PREFIX = "labkit-lab"
 # Containers the kit runs beside a lab's services, with its project label: not services.
 BESIDE_THE_SERVICES = {"client", "config-check"}
 DOWN_TIMEOUT = 90  # seconds for `compose down`, which takes a few when the engine is well
@@ -151,13 +150,13 @@ def labels(resource) -> dict:
 
 
 def kit_resources(engine, include_stuck: bool = False) -> list:
-    """Every container, network and volume of any kit lab, found by the compose project
-    label; without the networks the engine refused to delete while empty, unless asked."""
+    """Every container, network and volume of any kit lab (in a test worker: of its labs),
+    found by the compose project label; without the networks the engine refused to delete while empty, unless asked."""
     found = []
     for kind in (kit_containers(engine, PROJECT_LABEL),
                  engine.networks.list(filters={"label": PROJECT_LABEL}),
                  engine.volumes.list(filters={"label": PROJECT_LABEL})):
-        found += [r for r in kind if labels(r).get(PROJECT_LABEL, "").startswith(PROJECT_PREFIX)]
+        found += [r for r in kind if labels(r).get(PROJECT_LABEL, "").startswith(paths.project_prefix())]
     return [r for r in found if include_stuck or not is_stuck(r)]
 
 
@@ -196,7 +195,7 @@ def remove_empty_networks(engine) -> list[str]:
     notes = []
     for network in engine.networks.list(filters={"label": PROJECT_LABEL}):
         network.reload()
-        if labels(network).get(PROJECT_LABEL, "").startswith(PROJECT_PREFIX) and not network.attrs.get("Containers"):
+        if labels(network).get(PROJECT_LABEL, "").startswith(paths.project_prefix()) and not network.attrs.get("Containers"):
             if not remove(network):
                 notes.append(STUCK_NETWORK.format(name=network.name))
     return notes
