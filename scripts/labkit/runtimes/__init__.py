@@ -1,6 +1,5 @@
 """Two runtimes behind one interface, `Runtime`: Docker Compose, and local processes."""
 
-from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
 from ..errors import LabkitError
@@ -33,7 +32,8 @@ class Runtime(Protocol):
     def signal_service(self, record: Record, service: str, signum: int) -> None: ...
 
     def clients(self, record: Record, count: int = 0, hosts: list[int] | None = None):
-        """A context of clients with distinct source addresses."""
+        """A context of clients with distinct source addresses: its `addresses`, and
+        `answers(address, frontend, ...)` and `answers_each(addresses, frontend, ...)`."""
 
     def service_host(self, record: Record, service: str):
         """(testinfra host, pid there) of one service."""
@@ -82,7 +82,5 @@ def choose(requested: str | None, say=print) -> Runtime:
 
 
 def ask_every_client(clients, frontend: str, path: str = "/", count: int = 1) -> dict:
-    """{client address: its answers}, the clients asking side by side."""
-    with ThreadPoolExecutor(8) as pool:
-        answers = pool.map(lambda address: clients.answers(address, frontend, path, count), clients.addresses)
-        return dict(zip(clients.addresses, answers))
+    """{client address: its answers}."""
+    return clients.answers_each(clients.addresses, frontend, path, count)

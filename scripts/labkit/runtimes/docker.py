@@ -17,6 +17,7 @@ from ..state import Record
 PROJECT_LABEL = "com.docker.compose.project"
 # Containers the kit runs beside a lab's services, with its project label: not services.
 BESIDE_THE_SERVICES = {"client", "config-check"}
+CLIENT_USER = "10001:10001"  # the backend image's user (backends/Dockerfile)
 DOWN_TIMEOUT = 90  # seconds for `compose down`, which takes a few when the engine is well
 
 NO_ENGINE = """\
@@ -333,7 +334,7 @@ class DockerRuntime:
     def start_service(self, record: Record, service: str, deadline: float) -> None:
         """Start the same container again and wait until healthy. It keeps its name; Docker
         gives it back its address unless another container took it meanwhile, which is why
-        lab 7, whose client containers come and go while a server is down, has HAProxy ask
+        lab 7, whose clients' container may come and go while a server is down, has HAProxy ask
         Docker's DNS again (resolvers) while other labs need not."""
         self.container(record, service).start()
         self.wait_healthy(client(), record, deadline, service=service)
@@ -370,15 +371,16 @@ class DockerRuntime:
 
 
 class DockerClients:
-    """Clients with their own addresses: one small container each on the lab's network,
-    made from the backend image (it carries backends/client.py). Where the lab's network
-    has a fixed subnet, the client for host h gets address h of it, as the local runtime's
-    leaves from 127.0.N.h; otherwise Docker picks. They carry the lab's compose project
-    label, so `make down` and the sweeps remove them with the lab."""
+    """Clients with their own addresses on the lab's network: host h of the subnet its
+    compose.yaml fixes, as the local runtime's leaves from 127.0.N.h. They are all in one
+    small container made from the backend image (it carries backends/client.py), which
+    puts every address on its eth0: a container each took about a second apiece, 40 s for
+    lab 7's 40. It carries the lab's compose project label, so `make down` and the sweeps
+    remove it with the lab."""
 
     def __init__(self, record: Record, hosts: list[int]):
         self.record, self.hosts = record, hosts
-        self.containers, self.addresses = {}, []
+        self.container, self.addresses = None, []
 
     def __enter__(self):
         engine = client()
@@ -388,55 +390,62 @@ class DockerClients:
             raise LabkitError(f"lab {self.record.lab} has no network to put clients on")
         network = networks[0]
         subnets = [c["Subnet"] for c in (network.attrs.get("IPAM") or {}).get("Config") or [] if "Subnet" in c]
-        fixed = [str(ipaddress.ip_network(subnets[0])[h]) for h in self.hosts] if subnets else []
-
-        def run(i):
-            endpoint = engine.api.create_endpoint_config(ipv4_address=fixed[i]) if fixed else None
+        if not subnets:
+            raise LabkitError(f"clients of lab {self.record.lab} need a subnet for its network in compose.yaml "
+                              "(networks: default: ipam: config: - subnet: ...)")
+        subnet = ipaddress.ip_network(subnets[0])
+        self.addresses = [str(subnet[h]) for h in self.hosts]
+        try:
             created = engine.api.create_container(
-                BACKEND_IMAGE, ["sleep", "infinity"], name=f"{project}-client-{i}",
-                labels={PROJECT_LABEL: project, "com.docker.compose.service": f"client-{i}",
+                # Root, with NET_ADMIN and NET_RAW of its own network namespace and nothing
+                # else, to add and announce its addresses; the clients run as the image's user.
+                BACKEND_IMAGE, ["sleep", "infinity"], name=f"{project}-clients", user="0",
+                labels={PROJECT_LABEL: project, "com.docker.compose.service": "clients",
                         "com.docker.compose.oneoff": "False", "labkit.role": "client"},
                 host_config=engine.api.create_host_config(
-                    read_only=True, cap_drop=["ALL"], security_opt=["no-new-privileges:true"]),
-                networking_config=engine.api.create_networking_config({network.name: endpoint}),
+                    read_only=True, cap_drop=["ALL"], cap_add=["NET_ADMIN", "NET_RAW"],
+                    security_opt=["no-new-privileges:true"]),
+                networking_config=engine.api.create_networking_config(
+                    {network.name: engine.api.create_endpoint_config(ipv4_address=self.addresses[0])}),
             )
-            container = engine.containers.get(created["Id"])
-            container.start()
-            container.reload()
-            return container, container.attrs["NetworkSettings"]["Networks"][network.name]["IPAddress"]
-
-        # One at a time, both ways: libnetwork keeps a count of each network's endpoints
-        # that concurrent creates and removes can leave wrong (moby#42119), and then the
-        # network can never be removed until dockerd restarts. Lab 7's 40 clients in
-        # parallel did exactly that here, now and then.
-        try:
-            for i in range(len(self.hosts)):
-                container, address = run(i)
-                self.containers[address] = container
-                self.addresses.append(address)
+            self.container = engine.containers.get(created["Id"])
+            self.container.start()
+            extra = [f"{address}/{subnet.prefixlen}" for address in self.addresses[1:]]
+            if extra:
+                added = self.container.exec_run(
+                    ["python3", "/app/client.py", *(arg for a in extra for arg in ("--add-address", a))])
+                if added.exit_code != 0:
+                    raise LabkitError(f"the clients' addresses could not be added: {added.output.decode(errors='replace')}")
         except BaseException:
             self.__exit__()
             raise
         return self
 
     def __exit__(self, *exc):
-        for container in self.containers.values():
-            container.remove(force=True)
-        self.containers.clear()
+        if self.container is not None:
+            self.container.remove(force=True)
+            self.container = None
         return False
 
     def answers(self, address: str, frontend: str, path: str = "/", count: int = 1,
                 method: str = "GET", headers: dict | None = None) -> list[Answer]:
+        return self.answers_each([address], frontend, path, count, method, headers)[address]
+
+    def answers_each(self, addresses: list[str], frontend: str, path: str = "/", count: int = 1,
+                     method: str = "GET", headers: dict | None = None) -> dict[str, list[Answer]]:
+        """{address: its answers}: one `docker exec` for all of them, each client in turn."""
         # Inside the network HAProxy is the `haproxy` service, on the same port as outside.
         port = self.record.frontends[frontend].rsplit(":", 1)[1]
         header_args = [arg for name, value in (headers or {}).items() for arg in ("--header", f"{name}: {value}")]
-        result = self.containers[address].exec_run(
-            ["python3", "/app/client.py", f"http://haproxy:{port}{path}", str(count), "--method", method, *header_args])
+        source_args = [arg for address in addresses for arg in ("--source", address)]
+        result = self.container.exec_run(
+            ["python3", "/app/client.py", f"http://haproxy:{port}{path}", str(count), *source_args,
+             "--method", method, *header_args], user=CLIENT_USER)
         if result.exit_code != 0:
-            raise LabkitError(f"client {address} failed: {result.output.decode(errors='replace')[-500:]}")
-        answers = []
-        for line in result.output.decode().split("\n"):
+            raise LabkitError(f"clients {addresses[0]}... failed: {result.output.decode(errors='replace')[-500:]}")
+        answers = {address: [] for address in addresses}
+        for line in result.output.decode().splitlines():
             if line.strip():
-                status, backend = line.split()
-                answers.append(Answer(int(status), None if backend == "-" else backend))
+                source, status, backend = line.split()
+                answers[source].append(Answer(int(status), None if backend == "-" else backend))
         return answers

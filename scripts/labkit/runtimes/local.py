@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -295,6 +296,13 @@ class LocalClients:
 
     def __exit__(self, *exc):
         return False
+
+    def answers_each(self, addresses: list[str], frontend: str, path: str = "/", count: int = 1,
+                     method: str = "GET", headers: dict | None = None) -> dict:
+        """{address: its answers}, the clients asking side by side."""
+        with ThreadPoolExecutor(8) as pool:
+            answers = pool.map(lambda address: self.answers(address, frontend, path, count, method, headers), addresses)
+            return dict(zip(addresses, answers))
 
     def answers(self, address: str, frontend: str, path: str = "/", count: int = 1,
                 method: str = "GET", headers: dict | None = None):
