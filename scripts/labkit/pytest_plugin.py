@@ -3,7 +3,8 @@ the lab whose folder holds the test file, in each runtime asked for.
 
     --runtime local    the default: the real haproxy binary and the backends as processes
     --runtime docker   Docker Compose; no engine is an error, never a skip
-    --runtime auto     local, and docker too wherever an engine answers (what `make test` runs)
+    --runtime auto     local, and docker too where an engine answers and can have the labs' images
+                       (what `make test` runs)
 
 With pytest-xdist (`-n 2 --dist loadgroup`, as `make test` runs it), labs run side by side:
 each worker has its own share of the kit's state (paths.WORKER), and the tests that start
