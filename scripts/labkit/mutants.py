@@ -69,8 +69,10 @@ def run(numbers: list[str], runtime: str = "local", say=print) -> int:
             # Not the docs page's recorded output (any change at all fails that comparison)
             # nor the exercise's check (a mutant may be a solution): neither says whether the
             # tests of what the lab shows can fail.
+            # One process (-n 0): one lab's tests are one xdist group anyway, and under xdist
+            # -x ends the run as interrupted (exit 2), not failed (exit 1).
             result = subprocess.run(
-                [sys.executable, "-m", "pytest", str(lab.path), "--runtime", runtime, "-x", "-q",
+                [sys.executable, "-m", "pytest", str(lab.path), "--runtime", runtime, "-x", "-q", "-n", "0",
                  "-p", "no:cacheprovider", "-k", "not test_make_lab_shows_what_its_docs_page_shows and not test_the_untouched_exercise"],
                 cwd=paths.ROOT, capture_output=True, text=True, env={**os.environ, CONFIG_VARIABLE: str(config)})
             if result.returncode == 1:  # tests ran, and some failed
