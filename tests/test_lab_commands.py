@@ -120,8 +120,9 @@ def ctrl_c(make_process) -> None:
 
 def diagnostics() -> str:
     """The end of each lab's compose and process logs, and the engine's containers."""
+    logs = sorted(log for share in paths.shares() for log in paths.share_dir(share).glob("run/*/*.log"))
     parts = [f"--- {paths.shown(log)}:\n" + "\n".join(log.read_text(errors="replace").splitlines()[-30:])
-             for log in sorted(paths.state_dir().glob("run/*/*.log"))]
+             for log in logs]
     if shutil.which("docker"):
         parts.append(subprocess.run(["docker", "ps", "-a"], capture_output=True, text=True, timeout=60).stdout)
     return "\n".join(parts)
@@ -149,7 +150,7 @@ def interrupt_make(targets: list[str], runtime: str, ready, send=ctrl_c, **env) 
         except subprocess.TimeoutExpired:
             for process in started:  # labkit prints where it is stuck (faulthandler)
                 with contextlib.suppress(psutil.Error):
-                    if "labkit" in " ".join(process.cmdline()):
+                    if any(word.endswith("bin/labkit") for word in process.cmdline()):
                         process.send_signal(signal.SIGUSR1)
             time.sleep(2)
             pytest.fail("make had not ended 300 s after the signal. It printed:\n" + output.text(0)

@@ -134,6 +134,8 @@ def pytest_sessionstart(session):
 
 @pytest.hookimpl(trylast=True)  # under xdist: once the workers have ended
 def pytest_sessionfinish(session, exitstatus):
+    if is_worker(session.config):
+        return  # its status no longer counts: the controller's look, after the workers, does
     left = runner.leftovers()
     if left:
         session.config.pluginmanager.get_plugin("terminalreporter").write_line(

@@ -5,6 +5,7 @@ import ipaddress
 import json
 import os
 import shutil
+import signal
 import subprocess
 import time
 
@@ -89,7 +90,7 @@ def run_compose(record: Record, arguments: list[str], log_path, env=None,
             process.wait(timeout)
         except subprocess.TimeoutExpired:
             log.write(f"(ended after {timeout:.0f}s: compose had not finished)\n")
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)  # `docker compose` runs the plugin as a child
             process.wait()
             return subprocess.CompletedProcess(command, None)
         except BaseException:
@@ -98,7 +99,7 @@ def run_compose(record: Record, arguments: list[str], log_path, env=None,
             try:
                 process.wait(15)
             except subprocess.TimeoutExpired:
-                process.kill()
+                os.killpg(process.pid, signal.SIGKILL)
             raise
     return subprocess.CompletedProcess(command, process.returncode)
 
@@ -130,7 +131,9 @@ STUCK_NETWORK = (
 
 
 def stuck_file():
-    return paths.state_dir() / "stuck-networks.json"
+    # The checkout's, also in a test worker: what one worker found stuck, the end-of-run
+    # check and `make down` must know too.
+    return paths.checkout_state_dir() / "stuck-networks.json"
 
 
 def stuck_network_ids() -> set[str]:
@@ -185,7 +188,7 @@ def remove(resource) -> bool:
         resource.reload()
         if resource.attrs.get("Containers"):
             raise
-        paths.state_dir().mkdir(parents=True, exist_ok=True)
+        stuck_file().parent.mkdir(parents=True, exist_ok=True)
         stuck_file().write_text(json.dumps(sorted(stuck_network_ids() | {resource.id})))
         return False
 
