@@ -16,6 +16,9 @@ VENV    := .venv
 LABKIT  := $(VENV)/bin/labkit
 RUNTIME ?= auto
 export RUNTIME
+# After the two workers, in one process, the tests that need the machine to itself
+# (labkit/pytest_plugin.py: ALONE_PASS).
+ALONE_PASS := -n 0 -m alone tests/test_workshop.py
 # Debian installs haproxy (and debootstrap) in /usr/sbin, off a normal user's PATH.
 export PATH := $(PATH):/usr/sbin:/usr/local/sbin
 # mkdocs-material's notice about its successor is not for learners building these docs.
@@ -89,6 +92,7 @@ doctor: $(VENV)/.installed
 test: $(VENV)/.installed
 	@$(LABKIT) prepare-tests --runtime $(RUNTIME)
 	$(VENV)/bin/pytest --runtime $(RUNTIME)
+	$(VENV)/bin/pytest --runtime $(RUNTIME) $(ALONE_PASS)
 
 # The flakiness budget: the whole suite N times in a row (default 10), every failure named.
 soak: $(VENV)/.installed

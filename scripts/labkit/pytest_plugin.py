@@ -53,6 +53,10 @@ def selected_runtimes(config) -> list[str]:
     return chosen
 
 
+# What make test and make soak run after the parallel part: the tests marked `alone`.
+ALONE_PASS = ["-n", "0", "-m", "alone", "tests/test_workshop.py"]
+
+
 def is_worker(config) -> bool:
     return hasattr(config, "workerinput")
 
@@ -61,6 +65,8 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "runtime: the runtime a test runs a lab in")
     config.addinivalue_line("markers", "labs(*numbers): the labs a test starts, beyond what its folder, "
                                        "LAB or parameters say")
+    config.addinivalue_line("markers", "alone: needs the machine to itself (it removes the kit's images); "
+                                       "skipped in xdist workers, run by make test's one-process pass")
     if is_worker(config):
         # A suite run by a test of this suite (make soak, say) nests inside the outer worker's share.
         outer = paths.worker()
@@ -105,12 +111,16 @@ def pytest_collection_modifyitems(config, items):
         for number in numbers:
             leader[find(number)] = find(min(numbers))
     for item, numbers in started.items():
+        if is_worker(config) and item.get_closest_marker("alone"):
+            item.add_marker(pytest.mark.skip(reason=ALONE))
         item.stash[LABS_STARTED] = numbers
         if numbers:
             item.add_marker(pytest.mark.xdist_group(f"lab-{find(min(numbers))}"))
 
 
 LABS_STARTED = pytest.StashKey[set]()
+ALONE = ("it would take away what the other worker's labs use; make test runs it after the rest, "
+         "in one process (" + " ".join(ALONE_PASS) + ")")
 
 
 @pytest.hookimpl(tryfirst=True)

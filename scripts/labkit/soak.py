@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 from . import paths
+from .pytest_plugin import ALONE_PASS
 from .errors import LabkitError
 
 # How long an interrupted run may take to stop its labs (a Docker lab takes a few seconds).
@@ -61,15 +62,19 @@ def soak(runs: int, runtime: str, say=print) -> int:
     failed_runs = 0
     with tempfile.TemporaryDirectory() as folder:
         for run in range(1, runs + 1):
-            report = Path(folder) / f"run-{run}.xml"
             began = time.monotonic()
-            result = run_suite([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                                "--runtime", runtime, f"--junitxml={report}"])
+            failed, summary = [], ""
+            # As make test runs it: the workers' part, then the tests that need the machine alone.
+            for part, extra in enumerate([[], ALONE_PASS]):
+                report = Path(folder) / f"run-{run}-{part}.xml"
+                result = run_suite([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                                    "--runtime", runtime, f"--junitxml={report}", *extra])
+                found = failures(report) if report.exists() else [f"pytest exited {result.returncode}"]
+                if result.returncode != 0 and not found:
+                    found = [f"pytest exited {result.returncode}: {result.stdout.strip().splitlines()[-1:]}"]
+                failed += found
+                summary = summary or (result.stdout.strip().splitlines()[-1] if result.stdout.strip() else "")
             took = time.monotonic() - began
-            failed = failures(report) if report.exists() else [f"pytest exited {result.returncode}"]
-            if result.returncode != 0 and not failed:
-                failed = [f"pytest exited {result.returncode}: {result.stdout.strip().splitlines()[-1:]}"]
-            summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
             say(f"run {run}/{runs}: {'ok' if not failed else 'FAILED'} in {took:.0f}s  {summary}")
             for name in failed:
                 say(f"    {name}")
