@@ -1,13 +1,16 @@
 """Every lab's files, checked without starting anything."""
 
+import os
 import re
+import shlex
 import subprocess
 
 import pytest
 import yaml
 
-from labkit import compose, haproxy, images, paths
+from labkit import compose, haproxy, images, paths, runner
 from labkit.labs import all_labs
+from labkit.runtimes import docker as docker_runtime
 
 LABS = all_labs()
 
@@ -23,6 +26,44 @@ def test_haproxy_accepts_the_lab_config(lab):
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"labs/{lab.name}/haproxy.cfg: HAProxy accepts it.", "warnings: " + result.stdout
+
+
+@pytest.mark.parametrize("line", sorted(images.CHECK_IMAGES))
+def test_every_config_and_solution_passes_haproxy_c_on_the_newer_lines(docker_engine, line, tmp_path):
+    """Learners meet HAProxy 2.6 (Debian 12: the local runtime here, checked above), 3.0
+    (Debian 13: the Docker labs' offline base) and 3.2 (the pinned official image). Each
+    must accept every lab's config, which is also its exercise's starting point, and every
+    exercise's solution, with no warning. One container per line checks them all."""
+    engine = docker_runtime.client()
+    image = images.CHECK_IMAGES[line]
+    if not images.present(engine, image):
+        assert os.geteuid() != 0, f"{image} is missing; `labkit prepare-tests` makes it as root"
+        pytest.skip(f"{image} is not here; as root, `make test` makes it with debootstrap")
+    inside = paths.Path("/check")
+    steps = []
+    for lab in LABS:
+        for config in (lab.config, lab.path / "exercise" / "solution.cfg"):
+            mapped, env = runner.offline_check_input(lab, config, tmp_path, seen_as=inside)
+            settings = " ".join(f"{key}={shlex.quote(value)}" for key, value in env.items())
+            steps.append(f"said=$(env {settings} haproxy -c -f {inside / mapped.name} 2>&1);"
+                         f" echo \"== $? {paths.shown(config)}\"; echo \"$said\"")
+    for path in [tmp_path, *tmp_path.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)  # for the container's unprivileged user
+    output = engine.containers.run(
+        image, ["sh", "-c", "haproxy -v | head -n 1\n" + "\n".join(steps)], remove=True, network_mode="none",
+        user="65534:65534", volumes={str(tmp_path): {"bind": str(inside), "mode": "ro"}},
+        # With no network, HAProxy 3.x warns that a `resolvers` section's nameserver (the
+        # host's, copied in) is unreachable; a loopback one can be connected to.
+        dns=["127.0.0.1"],
+        labels={docker_runtime.PROJECT_LABEL: paths.project_prefix() + "versions", "labkit.role": "config-check"},
+    ).decode()
+    version, *reports = re.split(r"^== ", output, flags=re.MULTILINE)
+    assert version.startswith(f"HAProxy version {line}."), version
+    assert len(reports) == 2 * len(LABS), output
+    for report in reports:
+        status, config, said = re.match(r"(\d+) (\S+)\n(.*)", report, re.DOTALL).groups()
+        # 0: valid; 2: valid, with nothing to listen on (3.x); 1: refused.
+        assert status in ("0", "2") and "WARNING" not in said and "ALERT" not in said, f"HAProxy {line}, {config}:\n{said}"
 
 
 @pytest.mark.parametrize("lab", LABS, ids=lambda lab: lab.name)

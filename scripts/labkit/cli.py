@@ -127,7 +127,8 @@ def cmd_bench(args) -> int:
 def cmd_prepare_tests(args) -> int:
     """What `make test` needs beyond .venv, installed where that can be done (system.py):
     haproxy (every run has the local runtime), chromium for the browser test, and under
-    Docker the labs' images, built before the first test rather than inside it."""
+    Docker the labs' images, built before the first test rather than inside it, and the
+    images that check every config on HAProxy 3.0 and 3.2 (tests/test_configs.py)."""
     import shutil
 
     from . import images, system
@@ -141,6 +142,7 @@ def cmd_prepare_tests(args) -> int:
     engine = docker_runtime.engine_if_any() if args.runtime in ("auto", "docker") else None
     if engine and (args.runtime == "docker" or not images.why_none_can_be_had(engine)):
         images.ensure_built(engine, paths.state_dir() / "images.log")
+        images.ensure_check_images(engine)
     return 0
 
 

@@ -25,10 +25,16 @@ BACKEND_IMAGE = "labkit/backend:1"
 HAPROXY_IMAGE = "labkit/haproxy:1"
 KIT_IMAGES = [BACKEND_IMAGE, HAPROXY_IMAGE]
 
-DEBIAN_BASE = "labkit/debian-base:bookworm"
-DEBIAN_SUITE = "bookworm"
-# Debian's own packages give the backend app (python3, Flask, waitress) and HAProxy 2.6.
+# Debian 13, the release the pinned official images are made from: Python 3.13 and
+# HAProxy 3.0 from its own packages, with Flask and waitress for the backend app.
+DEBIAN_SUITE = "trixie"
+DEBIAN_BASE = f"labkit/debian-base:{DEBIAN_SUITE}"
 DEBIAN_PACKAGES = ["python3", "python3-flask", "python3-waitress", "haproxy"]
+
+# HAProxy's 3.2 line, the pinned official image's, from Debian testing (forky). It runs no
+# lab: the tests ask it, with `haproxy -c`, whether it accepts every config (test_configs).
+CHECK_SUITE = "forky"
+CHECK_IMAGE = f"labkit/haproxy-check:{CHECK_SUITE}"
 
 # Each kit image: its build context, the ARG naming its base, and the variable that overrides it.
 KIT_BUILDS = {
@@ -116,20 +122,54 @@ def build_debian_base(say=print) -> None:
             "Building it needs root (debootstrap): run `sudo make images`, or load a workshop\n"
             "archive with `make images-load FILE=...`, or connect to the internet once."
         )
-    system.ensure("debootstrap", "No registry answers, and the kit builds its offline base image with debootstrap",
-                  lambda: shutil.which("debootstrap"), say)
+    build_debian_image(DEBIAN_BASE, DEBIAN_SUITE, DEBIAN_PACKAGES,
+                       "No registry answers, and the kit builds its offline base image with debootstrap", say)
+
+
+def build_check_image(say=print) -> None:
+    build_debian_image(CHECK_IMAGE, CHECK_SUITE, ["haproxy"],
+                       "The tests check every config on HAProxy 3.2 too, in an image made with debootstrap", say)
+
+
+# The HAProxy lines every config must pass `haproxy -c` on besides the local one (Debian
+# 12's 2.6 here), and the image that has each: Debian 13's, the offline base, and 3.2.
+CHECK_IMAGES = {"3.0": DEBIAN_BASE, "3.2": CHECK_IMAGE}
+
+
+def ensure_check_images(client, say=print) -> None:
+    """Make the images of CHECK_IMAGES that are missing, where that can be done (root);
+    elsewhere the tests that need them say so and skip."""
+    if os.geteuid() != 0:
+        return
+    if not present(client, DEBIAN_BASE):
+        build_debian_base(say)
+    if not present(client, CHECK_IMAGE):
+        build_check_image(say)
+
+
+def debootstrap_script(suite: str) -> list[str]:
+    """Debian 12's debootstrap knows no `forky`; testing bootstraps as sid does."""
+    scripts = Path("/usr/share/debootstrap/scripts")
+    if (scripts / suite).exists() or not (scripts / "sid").exists():
+        return []
+    return [str(scripts / "sid")]
+
+
+def build_debian_image(tag: str, suite: str, packages: list[str], why: str, say=print) -> None:
+    """A minimal Debian `suite` with `packages`, made by debootstrap and `docker import`ed as `tag`."""
+    system.ensure("debootstrap", why, lambda: shutil.which("debootstrap"), say)
     debootstrap = shutil.which("debootstrap")
     mirror = os.environ.get("LABKIT_DEBIAN_MIRROR", "http://deb.debian.org/debian")
     paths.state_dir().mkdir(parents=True, exist_ok=True)
-    workdir = Path(tempfile.mkdtemp(prefix="debian-base-", dir=paths.state_dir()))
+    workdir = Path(tempfile.mkdtemp(prefix="debian-image-", dir=paths.state_dir()))
     rootfs = workdir / "rootfs"
-    log = workdir.parent / "debian-base.log"
+    log = workdir.parent / f"debian-{suite}.log"
     try:
-        say(f"  debootstrap {DEBIAN_SUITE} with {', '.join(DEBIAN_PACKAGES)} (log: {paths.shown(log)})")
+        say(f"  debootstrap {suite} with {', '.join(packages)} (log: {paths.shown(log)})")
         with open(log, "w") as out:
             result = subprocess.run(
-                [debootstrap, "--variant=minbase", f"--include={','.join(DEBIAN_PACKAGES)}",
-                 DEBIAN_SUITE, str(rootfs), mirror],
+                [debootstrap, "--variant=minbase", f"--include={','.join(packages)}",
+                 suite, str(rootfs), mirror, *debootstrap_script(suite)],
                 stdout=out, stderr=subprocess.STDOUT,
             )
         if result.returncode != 0:
@@ -137,13 +177,13 @@ def build_debian_base(say=print) -> None:
         # What an image does not need: package caches, documentation.
         for junk in ("var/cache/apt/archives", "var/lib/apt/lists", "usr/share/doc", "usr/share/man", "usr/share/locale"):
             shutil.rmtree(rootfs / junk, ignore_errors=True)
-        say(f"  docker import -> {DEBIAN_BASE}")
+        say(f"  docker import -> {tag}")
         tar = subprocess.Popen(["tar", "--numeric-owner", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
         imported = subprocess.run(
             ["docker", "import", "--change", "ENV LANG=C.UTF-8",
              "--change", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-             "--message", f"labkit offline base: Debian {DEBIAN_SUITE} minbase + {' '.join(DEBIAN_PACKAGES)}",
-             "-", DEBIAN_BASE],
+             "--message", f"labkit: Debian {suite} minbase + {' '.join(packages)}",
+             "-", tag],
             stdin=tar.stdout, capture_output=True, text=True,
         )
         tar.stdout.close()

@@ -48,18 +48,28 @@ def plan(lab: Lab, runtime) -> Plan:
     return Plan(lab, kit_env, services, haproxy_service.ports, env, frontends, stats_url)
 
 
-def check_offline(lab: Lab) -> str:
-    """`haproxy -c` on the lab's config with the local haproxy, the server addresses mapped
-    as the local runtime maps them: what HAProxy said, or a LabkitError with its message."""
+def offline_check_input(lab: Lab, config: Path, folder: Path, seen_as: Path | None = None) -> tuple[Path, dict]:
+    """What `haproxy -c` needs to check `config` (the lab's, or one written for it) with
+    nothing running: a copy in `folder` with the server addresses mapped as the local
+    runtime maps them, and its environment. seen_as: where `folder` is for the haproxy
+    that reads it (inside a container, say)."""
+    seen_as = seen_as or folder
     services = compose.load_services(lab.compose_file, os.environ)
     backends = compose.services_with_role(services, "backend")
     env = runtimes.named("local").haproxy_environment(compose.haproxy_service(services, lab.compose_file).environment, lab)
-    mapped = haproxy.map_server_addresses(lab.config.read_text(), {s.name: "127.0.0.1:1" for s in backends})
+    mapped = folder / f"{lab.name}.{config.stem}.cfg"
+    mapped.write_text(haproxy.map_server_addresses(config.read_text(), {s.name: "127.0.0.1:1" for s in backends}))
+    if lab.manifest.get("tls"):  # HAProxy reads the certificate while checking
+        tls.make_certificate(folder / "tls")
+        env["TLS_DIR"] = str(seen_as / "tls")
+    return mapped, env
+
+
+def check_offline(lab: Lab) -> str:
+    """`haproxy -c` on the lab's config with the local haproxy: what HAProxy said, or a
+    LabkitError with its message."""
     with tempfile.TemporaryDirectory() as folder:
-        config = Path(folder) / "haproxy.cfg"
-        config.write_text(mapped)
-        if lab.manifest.get("tls"):  # HAProxy reads the certificate while checking
-            env["TLS_DIR"] = str(tls.make_certificate(Path(folder) / "tls"))
+        config, env = offline_check_input(lab, lab.config, Path(folder))
         return haproxy.check_config(haproxy.find_binary(), config, env, shown_as=paths.shown(lab.config))
 
 
