@@ -92,6 +92,27 @@ def test_status_json_is_what_scripts_rely_on(runtime):
     }]
 
 
+@pytest.mark.labs(5)
+def test_compose_v1_still_runs_lab_5(docker_engine):
+    """Debian 12 and Ubuntu 22.04 ship Compose v1 (docker-compose 1.29), and the kit keeps
+    working there: lab 5 up, its round robin checked, down. (CI runs the rest of the Docker
+    half on Compose v2: LABKIT_COMPOSE=v2 in .ci/run.)"""
+    from labkit.runtimes import docker as docker_runtime
+
+    if not (shutil.which("docker-compose") and docker_runtime.is_compose_v1(docker_runtime.COMPOSE_V1)):
+        pytest.skip("no Compose v1 here")
+    try:
+        result = make("lab-5", runtime="docker", **{docker_runtime.COMPOSE: "v1"})
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert state.load(5).compose == docker_runtime.COMPOSE_V1
+        rows = {line.split()[0]: line.split()[1:4] for line in result.stdout.splitlines() if line.startswith("app")}
+        assert rows == {app: ["10", "10", "10"] for app in ("app1", "app2", "app3")}, result.stdout
+    finally:
+        down = make("down", runtime="docker")
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert runner.leftovers() == []
+
+
 class Output:
     """Everything a process prints, read by one thread, so a test can wait for a line."""
 

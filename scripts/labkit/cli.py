@@ -143,6 +143,7 @@ def cmd_prepare_tests(args) -> int:
     if engine and (args.runtime == "docker" or not images.why_none_can_be_had(engine)):
         images.ensure_built(engine, paths.state_dir() / "images.log")
         images.ensure_check_images(engine)
+        docker_runtime.compose_command()  # with LABKIT_COMPOSE=v2 and only v1 here, fetched now
     return 0
 
 

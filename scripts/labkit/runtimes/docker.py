@@ -9,7 +9,7 @@ import signal
 import subprocess
 import time
 
-from .. import haproxy, images, paths, state
+from .. import compose_v2, haproxy, images, paths, state
 from ..images import BACKEND_IMAGE
 from ..client import Answer
 from ..errors import LabkitError
@@ -57,14 +57,34 @@ def engine_answers() -> bool:
     return engine_if_any() is not None
 
 
+COMPOSE = "LABKIT_COMPOSE"  # v2, v1, or auto (v2 where there is one, else v1)
+COMPOSE_V1 = ["docker-compose"]
+
+
+def is_compose_v1(command: list[str]) -> bool:
+    if command != COMPOSE_V1:
+        return False
+    said = subprocess.run([*command, "version", "--short"], capture_output=True, text=True).stdout
+    return said.startswith("1.")  # Docker Desktop's docker-compose is v2 under the old name
+
+
 @functools.cache
 def compose_command() -> list[str]:
-    """`docker compose` (v2) where it answers, else docker-compose (v1); asked once per process."""
-    if shutil.which("docker"):
-        probe = subprocess.run(["docker", "compose", "version"], capture_output=True)
-        if probe.returncode == 0:
-            return ["docker", "compose"]
-    if shutil.which("docker-compose"):
+    """Docker Compose as LABKIT_COMPOSE asks: `docker compose` (v2) where it answers, else
+    the kit's own v2 (compose_v2.py), else docker-compose (v1); asked once per process."""
+    wanted = os.environ.get(COMPOSE, "auto")
+    if wanted not in ("auto", "v1", "v2"):
+        raise LabkitError(f"{COMPOSE} must be v2, v1 or auto, not {wanted!r}")
+    v1 = COMPOSE_V1 if shutil.which("docker-compose") and is_compose_v1(COMPOSE_V1) else None
+    if wanted == "v1":
+        if not v1:
+            raise LabkitError(f"{COMPOSE}=v1, and docker-compose 1.x is not here: sudo apt-get install docker-compose")
+        return v1
+    if shutil.which("docker") and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
+        return ["docker", "compose"]
+    if compose_v2.binary().exists() or wanted == "v2":
+        return [str(compose_v2.fetch())]
+    if v1 or shutil.which("docker-compose"):
         return ["docker-compose"]
     raise LabkitError(
         "Docker Compose is missing: install the compose plugin (`docker compose`) or docker-compose,\n"
@@ -230,7 +250,7 @@ class DockerRuntime:
         log = run_dir / "compose.log"
         images.ensure_built(engine, log, say)
         self.check_config(engine, plan, record.project)
-        wait = ["--wait"] if record.compose == ["docker", "compose"] else []
+        wait = [] if record.compose == COMPOSE_V1 else ["--wait"]
         # The images are built above only when what they are made from has changed.
         result = run_compose(record, ["up", "--detach", "--remove-orphans", "--no-build", *wait], log)
         if result.returncode != 0:
