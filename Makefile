@@ -119,4 +119,4 @@ serve: $(VENV)/.installed
 docs-outputs: $(VENV)/.installed
 	$(VENV)/bin/pytest labs tests/test_lab_commands.py tests/test_workshop.py tests/test_messages.py \
 		-k "test_make_lab_shows or test_doctor_tells_the_truth_here or test_messages" \
-		--runtime local --update-outputs -n 0
+		--runtime auto --update-outputs -n 0

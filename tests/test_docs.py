@@ -1,11 +1,12 @@
 """The course site builds in strict mode, and its pages show the kit's own files."""
 
 import html
+import json
 import re
 
 import pytest
 
-from labkit import paths
+from labkit import paths, recording
 from labkit.labs import all_labs
 
 # One worker builds the site for both files that look at it; their `lab` starts nothing.
@@ -25,7 +26,24 @@ def shown_lines(text: str) -> list[str]:
 @pytest.mark.parametrize("lab", all_labs(), ids=lambda lab: lab.name)
 def test_each_lab_page_shows_the_labs_own_config_and_recorded_output(site, lab):
     page = page_text(site / "labs" / lab.name / "index.html")
-    recorded = paths.ROOT / "docs" / "outputs" / f"{lab.name}.txt"
-    for source in (lab.config, recorded):
+    recorded = [recording.OUTPUTS / f"{recording.lab_output(lab, runtime)}.txt" for runtime in ("local", "docker")]
+    for source in (lab.config, *recorded):
         for line in shown_lines(source.read_text()):
             assert line in page, f"{paths.shown(source)}: {line!r} is not on the page"
+
+
+def test_each_recorded_output_on_a_page_says_which_haproxy_printed_it():
+    """An output that depends on HAProxy's version (recorded.json's `where`) is introduced,
+    in the lines just above it, by the name of that version."""
+    index = json.loads(recording.INDEX.read_text())
+    include = re.compile(r'--8<-- "docs/outputs/(.+)\.txt"')
+    shown = 0
+    for page in sorted(paths.ROOT.glob("docs/**/*.md")):
+        lines = page.read_text().splitlines()
+        for number, line in enumerate(lines):
+            match = include.search(line)
+            where = match and index[match[1]]["where"]
+            if where and where.startswith("HAProxy"):
+                shown += 1
+                assert where in " ".join(lines[max(0, number - 6):number]), f"{paths.shown(page)}:{number + 1} does not say {where}"
+    assert shown >= 2 * len(all_labs())

@@ -48,8 +48,8 @@ def test_make_lab_shows_what_its_docs_page_shows_and_keeps_running(runtime, numb
         assert result.returncode == 0, result.stdout + result.stderr
         running = RunningLab(lab, state.load(lab.number))
         deterministic = lab.manifest.get("demo", {}).get("deterministic", True)
-        recording.check(lab.name, demo_part(result.stdout),
-                        update=request.config.getoption("--update-outputs") and runtime == "local",
+        recording.check(recording.lab_output(lab, runtime), demo_part(result.stdout),
+                        update=request.config.getoption("--update-outputs"),
                         where=f"HAProxy {running.haproxy_version()}", sources=recording.sources_digest(lab),
                         compare=(lambda text: text) if deterministic else recording.skeleton)
 

@@ -34,3 +34,9 @@ def test_scaling_up_from_one_server_to_two(demo_run):
     """`make lab-2` stops app2, sends one request per connection, starts app2 and sends again."""
     assert {a.backend for a in demo_run.measured["app1 alone"]} == {"app1"}
     assert alternate([a.backend for a in demo_run.measured["app1 and app2"]])
+
+def test_the_keep_alive_rows_it_shows(demo_run):
+    """The page's last table: one connection, one server in tcp mode; every request
+    balanced in http mode, app2 included once it is back."""
+    assert len({a.backend for a in demo_run.measured["tcp keep-alive"]}) == 1
+    assert alternate([a.backend for a in demo_run.measured["http keep-alive"]])

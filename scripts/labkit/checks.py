@@ -54,8 +54,8 @@ def test_make_lab_shows_what_its_docs_page_shows(lab, demo_run, request):
     text itself where the lab is deterministic, else its shape), from the lab's files as
     they are now. `make docs-outputs` records it."""
     deterministic = lab.lab.manifest.get("demo", {}).get("deterministic", True)
-    recording.check(lab.lab.name, demo_run.output,
-                    update=request.config.getoption("--update-outputs") and lab.runtime.name == "local",
+    recording.check(recording.lab_output(lab.lab, lab.runtime.name), demo_run.output,
+                    update=request.config.getoption("--update-outputs"),
                     where=f"HAProxy {lab.haproxy_version()}", sources=recording.sources_digest(lab.lab),
                     compare=(lambda text: text) if deterministic else recording.skeleton)
 

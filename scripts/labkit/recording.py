@@ -1,7 +1,7 @@
 """Outputs the docs pages show, recorded from real runs and checked against new ones.
 
-`make docs-outputs` records them (the tests, run with --update-outputs). Every test run
-then checks two things:
+`make docs-outputs` records them (the tests, run with --update-outputs), a lab's in each
+runtime. Every test run then checks two things:
 
 - the sources: a lab's output was recorded from the lab's files as they are now (a
   changed config makes it stale, wherever the tests run);
@@ -18,6 +18,12 @@ from . import paths
 
 OUTPUTS = paths.ROOT / "docs" / "outputs"
 INDEX = OUTPUTS / "recorded.json"
+
+
+def lab_output(lab, runtime: str) -> str:
+    """The name of what `make lab-N` printed in a runtime: docs/outputs/05-round-robin.txt
+    for the local runtime, docs/outputs/docker/05-round-robin.txt for Docker."""
+    return lab.name if runtime == "local" else f"{runtime}/{lab.name}"
 
 
 def sources_digest(lab) -> str:
