@@ -128,8 +128,19 @@ def pytest_runtest_setup(item):
     os.environ[runner.TEST_LABS] = ",".join(str(n) for n in sorted(item.stash.get(LABS_STARTED, set())))
 
 
+# The runtimes the controller chose, for its xdist workers: were each to look for itself
+# (--runtime auto), one that saw Docker and one that did not would collect different tests,
+# and xdist would abort.
+CHOSEN_RUNTIMES = "LABKIT_CHOSEN_RUNTIMES"
+
+
 def pytest_sessionstart(session):
-    session.config.labkit_runtimes = selected_runtimes(session.config)
+    # Before xdist's own sessionstart (trylast) starts the workers, which inherit the environment.
+    if is_worker(session.config) and os.environ.get(CHOSEN_RUNTIMES):
+        session.config.labkit_runtimes = os.environ[CHOSEN_RUNTIMES].split(",")
+    else:
+        session.config.labkit_runtimes = selected_runtimes(session.config)
+        os.environ[CHOSEN_RUNTIMES] = ",".join(session.config.labkit_runtimes)
     if is_worker(session.config):
         return  # the controller has looked, and its workers' shares are empty
     if docker_runtime.engine_answers():
