@@ -28,16 +28,17 @@ def test_haproxy_accepts_the_lab_config(lab):
     assert result.stdout.strip() == f"labs/{lab.name}/haproxy.cfg: HAProxy accepts it.", "warnings: " + result.stdout
 
 
-@pytest.mark.parametrize("line", sorted(images.CHECK_IMAGES))
+@pytest.mark.parametrize("line", ["3.0", "3.2"])
 def test_every_config_and_solution_passes_haproxy_c_on_the_newer_lines(docker_engine, line, tmp_path):
     """Learners meet HAProxy 2.6 (Debian 12: the local runtime here, checked above), 3.0
     (Debian 13: the Docker labs' offline base) and 3.2 (the pinned official image). Each
     must accept every lab's config, which is also its exercise's starting point, and every
     exercise's solution, with no warning. One container per line checks them all."""
     engine = docker_runtime.client()
-    image = images.CHECK_IMAGES[line]
+    image = images.check_images(engine)[line]
     if not images.present(engine, image):
-        assert os.geteuid() != 0, f"{image} is missing; `labkit prepare-tests` makes it as root"
+        # CI must check every line; elsewhere, `make test` said why it could not make the image.
+        assert not os.environ.get("LABKIT_REQUIRE_HAPROXY_LINES"), f"{image} is missing"
         pytest.skip(f"{image} is not here; as root, `make test` makes it with debootstrap")
     inside = paths.Path("/check")
     steps = []

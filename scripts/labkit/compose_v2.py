@@ -6,17 +6,17 @@ of its own, and the binary goes into the checkout's .labkit/tools. Nothing of th
 changes, and no root is needed.
 """
 
-import getpass
 import os
+import pwd
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
-from . import paths
+from . import images, paths
 from .errors import LabkitError
 
-SUITE = "trixie"
+SUITE = images.DEBIAN_SUITE  # Debian 13
 PACKAGE = "docker-compose"
 VERSION = "2.26.1"  # Debian 13's; a newer upload of the same line is refused until pinned here
 KEYRING = Path("/usr/share/keyrings/debian-archive-keyring.gpg")
@@ -34,7 +34,7 @@ def fetch(say=print) -> Path:
     if not shutil.which("apt-get") or not KEYRING.exists():
         raise LabkitError("Compose v2 is asked for (LABKIT_COMPOSE=v2) and this machine has neither it nor\n"
                           "Debian's apt to fetch it: https://docs.docker.com/compose/install/")
-    mirror = os.environ.get("LABKIT_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+    mirror = images.debian_mirror()
     say(f"labkit: Docker here has only Compose v1; fetching Compose v2 from Debian {SUITE}'s {PACKAGE} package "
         f"into {paths.shown(target.parent)} (once, about 13 MB; the system is not changed).")
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -45,7 +45,7 @@ def fetch(say=print) -> Path:
             (work / part).mkdir(parents=True)
         options = [f"-oDir::Etc::SourceList={work / 'sources.list'}", "-oDir::Etc::SourceParts=/dev/null",
                    f"-oDir::State::Lists={work / 'lists'}", f"-oDir::Cache={work / 'cache'}",
-                   f"-oAPT::Sandbox::User={getpass.getuser()}", "-qq"]
+                   f"-oAPT::Sandbox::User={pwd.getpwuid(os.geteuid()).pw_name}", "-qq"]
 
         def apt(*arguments):
             result = subprocess.run(["apt-get", *options, *arguments], cwd=work, capture_output=True, text=True)
@@ -57,6 +57,9 @@ def fetch(say=print) -> Path:
         debs = list(work.glob(f"{PACKAGE}_*.deb"))
         if len(debs) != 1 or not debs[0].name.startswith(f"{PACKAGE}_{VERSION}-"):
             raise LabkitError(f"Debian {SUITE} offers {[d.name for d in debs]}, not {PACKAGE} {VERSION}")
-        subprocess.run(["dpkg-deb", "-x", str(debs[0]), str(work / "root")], check=True)
-        os.replace(work / "root/usr/libexec/docker/cli-plugins/docker-compose", target)
+        unpacked = subprocess.run(["dpkg-deb", "-x", str(debs[0]), str(work / "root")], capture_output=True, text=True)
+        plugin = work / "root/usr/libexec/docker/cli-plugins/docker-compose"
+        if unpacked.returncode != 0 or not plugin.exists():
+            raise LabkitError(f"{debs[0].name} did not unpack to {plugin.relative_to(work / 'root')}: {unpacked.stderr.strip()}")
+        os.replace(plugin, target)
     return target

@@ -62,9 +62,14 @@ COMPOSE_V1 = ["docker-compose"]
 
 
 def is_compose_v1(command: list[str]) -> bool:
-    if command != COMPOSE_V1:
+    return command == COMPOSE_V1 and _docker_compose_is_v1()
+
+
+@functools.cache
+def _docker_compose_is_v1() -> bool:
+    if not shutil.which("docker-compose"):
         return False
-    said = subprocess.run([*command, "version", "--short"], capture_output=True, text=True).stdout
+    said = subprocess.run([*COMPOSE_V1, "version", "--short"], capture_output=True, text=True).stdout
     return said.startswith("1.")  # Docker Desktop's docker-compose is v2 under the old name
 
 
@@ -75,17 +80,18 @@ def compose_command() -> list[str]:
     wanted = os.environ.get(COMPOSE, "auto")
     if wanted not in ("auto", "v1", "v2"):
         raise LabkitError(f"{COMPOSE} must be v2, v1 or auto, not {wanted!r}")
-    v1 = COMPOSE_V1 if shutil.which("docker-compose") and is_compose_v1(COMPOSE_V1) else None
     if wanted == "v1":
-        if not v1:
+        if not is_compose_v1(COMPOSE_V1):
             raise LabkitError(f"{COMPOSE}=v1, and docker-compose 1.x is not here: sudo apt-get install docker-compose")
-        return v1
+        return COMPOSE_V1
     if shutil.which("docker") and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
         return ["docker", "compose"]
+    if shutil.which("docker-compose") and not is_compose_v1(COMPOSE_V1):
+        return COMPOSE_V1  # v2 under its old name
     if compose_v2.binary().exists() or wanted == "v2":
         return [str(compose_v2.fetch())]
-    if v1 or shutil.which("docker-compose"):
-        return ["docker-compose"]
+    if shutil.which("docker-compose"):
+        return COMPOSE_V1
     raise LabkitError(
         "Docker Compose is missing: install the compose plugin (`docker compose`) or docker-compose,\n"
         "or run the lab without Docker: RUNTIME=local make lab-N"
@@ -250,7 +256,7 @@ class DockerRuntime:
         log = run_dir / "compose.log"
         images.ensure_built(engine, log, say)
         self.check_config(engine, plan, record.project)
-        wait = [] if record.compose == COMPOSE_V1 else ["--wait"]
+        wait = [] if is_compose_v1(record.compose) else ["--wait"]
         # The images are built above only when what they are made from has changed.
         result = run_compose(record, ["up", "--detach", "--remove-orphans", "--no-build", *wait], log)
         if result.returncode != 0:
