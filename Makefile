@@ -1,7 +1,7 @@
 # The kit's commands. On a fresh clone the first one creates .venv and installs the kit.
 #   make lab-5            start lab 5, show who answers, leave it running
 #   make check-lab-5      check your version of lab 5's exercise (SOLUTION=1: the reference)
-#   make down             stop every lab the kit started
+#   make down             stop every lab the kit started (make down-5: lab 5 only)
 #   make doctor           what this machine has for the labs, and how to get the rest
 #   make images-save FILE=x.tar.gz / images-load FILE=x.tar.gz   images for a room without internet
 #   make test             every test, in every runtime this machine has
@@ -68,6 +68,9 @@ check-lab-%: $(VENV)/.installed
 down: $(VENV)/.installed
 	@$(LABKIT) down
 
+down-%: $(VENV)/.installed
+	@$(LABKIT) down $*
+
 status: $(VENV)/.installed
 	@$(LABKIT) status
 
@@ -116,7 +119,8 @@ serve: $(VENV)/.installed
 	$(VENV)/bin/mkdocs serve --dev-addr 127.0.0.1:8000
 
 # The outputs the docs pages show, recorded from real runs of every lab (then commit them).
+# LABKIT_BASE=debian: the Docker tabs show the offline base's HAProxy 3.0 wherever they are recorded.
 docs-outputs: $(VENV)/.installed
-	$(VENV)/bin/pytest labs tests/test_lab_commands.py tests/test_workshop.py tests/test_messages.py \
+	LABKIT_BASE=debian $(VENV)/bin/pytest labs tests/test_lab_commands.py tests/test_workshop.py tests/test_messages.py \
 		-k "test_make_lab_shows or test_doctor_tells_the_truth_here or test_messages" \
 		--runtime auto --update-outputs -n 0

@@ -150,6 +150,33 @@ def test_a_busy_port_is_named_with_the_variable_that_moves_it(request):
     recorded(request, "busy-port", output.replace(str(port + 1000), "PORT2").replace(str(port), "PORT"))
 
 
+@pytest.mark.parametrize("setting, said", [
+    ("LAB5_HTTP_PORT=99999", "LAB5_HTTP_PORT=99999 is not a port (a number from 1 to 65535); try LAB5_HTTP_PORT=9500"),
+    ("LAB5_HTTP_PORT=abc", "LAB5_HTTP_PORT=abc is not a port (a number from 1 to 65535); try LAB5_HTTP_PORT=9500"),
+    ("LAB5_HTTP_PORT=8504", "LAB5_HTTP_PORT=8504 is already LAB5_STATS_PORT's port, and lab 5 (Round robin) needs one "
+                            "for each; try LAB5_HTTP_PORT=9500"),
+], ids=["out of range", "not a number", "the lab's own stats port"])
+def test_a_port_setting_that_cannot_work_ends_in_one_line(runtime, setting, said):
+    """Before anything starts, in either runtime: which variable, what is wrong, what would
+    work. (Before, these ended in a traceback, or in Compose's 'non-unique elements'.)"""
+    name, value = setting.split("=")
+    code, output = labkit("run", "5", "--runtime", runtime, **{name: value})
+    assert (code, output) == (2, f"labkit: {said}\n")
+    assert runner.leftovers() == []
+
+
+def test_a_misspelt_lab_setting_is_named_and_the_lab_runs_anyway():
+    """LAB5_PORT for LAB5_HTTP_PORT: a warning naming the settings lab 5 reads."""
+    try:
+        code, output = labkit("up", "5", "--runtime", "local", LAB5_PORT="9500")
+        assert code == 0, output
+        assert ("labkit: warning: lab 5 (Round robin) has no setting LAB5_PORT, so it is ignored. "
+                "Its settings: LAB5_HTTP_PORT, LAB5_STATS_PORT") in output
+    finally:
+        labkit("down")
+    assert runner.leftovers() == []
+
+
 def test_docker_asked_for_with_no_engine_says_how_to_start_one(request):
     code, output = labkit("run", "5", "--runtime", "docker", DOCKER_HOST=NO_ENGINE)
     assert code == 1
@@ -192,6 +219,29 @@ def test_asking_for_the_other_runtime_while_a_lab_runs_says_how_to_switch(reques
     assert code == 1
     assert "already up in the local runtime" in output and "make down" in output
     recorded(request, "other-runtime-running", output)
+
+
+def test_checking_an_exercise_while_its_lab_runs_says_how_to_stop_only_that_lab():
+    try:
+        assert labkit("up", "5", "--runtime", "local")[0] == 0
+        code, output = labkit("exercise", "5", "--solution")
+    finally:
+        labkit("down")
+    assert code == 1
+    assert "lab 5 (Round robin) is running" in output and output.rstrip().endswith("Stop it first: make down-5")
+
+
+@pytest.mark.labs(5, 9)
+def test_make_down_n_stops_that_lab_and_no_other():
+    try:
+        for number in (5, 9):
+            assert labkit("up", str(number), "--runtime", "local")[0] == 0
+        result = subprocess.run(["make", "--no-print-directory", "down-5"], cwd=paths.ROOT, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        assert [r.lab for r in runner.running()] == [9]
+    finally:
+        labkit("down")
+    assert runner.leftovers() == []
 
 
 def test_the_help_texts_the_reference_page_shows(request):

@@ -246,7 +246,7 @@ def main(argv=None) -> int:
         return args.func(args)
     except LabkitError as error:
         print(f"labkit: {error}", file=sys.stderr)
-        return 1
+        return error.exit_code
     except KeyboardInterrupt:
         print("\nInterrupted; what this command started has been stopped.", file=sys.stderr)
         return 130

@@ -5,6 +5,15 @@ import signal
 class LabkitError(Exception):
     """A problem the learner can act on: the message says what happened and what to do next."""
 
+    exit_code = 1
+
+
+class SettingError(LabkitError):
+    """A setting the learner gave (a LAB<N>_* variable, say) that cannot work: exit code 2,
+    as for a mistyped command."""
+
+    exit_code = 2
+
 
 def _interrupt(signum, frame):
     raise KeyboardInterrupt

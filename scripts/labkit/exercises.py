@@ -56,7 +56,7 @@ def check(number, solution: bool = False, runtime: str | None = None, say=print,
         raise LabkitError(f"{lab} has no exercise yet")
     if state.load(lab.number):
         raise LabkitError(f"{lab} is running, and the check starts its own copy on the same ports.\n"
-                          "Stop it first: make down")
+                          f"Stop it first: make down-{lab.number}")
     config = config or (folder / "solution.cfg" if solution else learners_copy(lab, say))
     checker = lab.load("exercise/check")
     say(f"Checking {paths.shown(config)} ...")

@@ -2,6 +2,7 @@
 
 import errno
 import os
+import re
 import shutil
 import socket
 import tempfile
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import compose, haproxy, paths, runtimes, state, stats, tls
-from .errors import LabkitError
+from .errors import LabkitError, SettingError
 from .labs import Lab, find_lab
 from .running import RunningLab
 from .state import Record
@@ -95,13 +96,41 @@ def check_ports_free(the_plan: Plan) -> None:
         for record in state.load_all():
             urls = [*record.frontends.values(), record.stats or ""]
             if any(url.split("/")[2].endswith(f":{port}") for url in urls if url):
-                holder = f"lab {record.lab} of this kit (stop it with `make down`)"
+                holder = f"lab {record.lab} of this kit (stop it with `make down-{record.lab}`)"
         variable = setting.variable or setting.key
         raise LabkitError(
             f"Port {port} on 127.0.0.1 is already in use by {holder}, and {the_plan.lab} needs it "
             f"for {setting.key}.\nFree it, or move this lab to another port, e.g.:\n"
             f"  {variable}={port + 1000} make lab-{the_plan.lab.number}"
         )
+
+
+def check_settings(lab: Lab, env=os.environ, say=print) -> None:
+    """The LAB<N>_* variables a learner sets. A port must be a number, and none of the lab's
+    ports the same as another; either mistake stops here, in one line. A variable the lab
+    does not read (LAB5_PORT for LAB5_HTTP_PORT, say) would be ignored without a word, so
+    it gets a warning that names the ones it reads."""
+    prefix = f"LAB{lab.number}_"
+    known = sorted(set(re.findall(rf"\$\{{({prefix}\w+)", lab.compose_file.read_text())))
+    for name in sorted(name for name in env if name.startswith(prefix) and name not in known):
+        say(f"labkit: warning: {lab} has no setting {name}, so it is ignored. Its settings: {', '.join(known)}")
+    services = compose.load_services(lab.compose_file, env)
+    ports = compose.haproxy_service(services, lab.compose_file).ports
+    taken = {}
+    for setting in ports:
+        name = setting.variable or setting.key
+        other_port = int(compose.interpolate(setting.raw, {})) + 1000  # its default, moved as the docs do
+        if not (setting.value.isdigit() and 1 <= int(setting.value) <= 65535):
+            raise SettingError(f"{name}={setting.value} is not a port (a number from 1 to 65535); "
+                               f"try {name}={other_port}")
+        taken.setdefault(int(setting.value), []).append(setting)
+    for port, settings in taken.items():
+        if len(settings) > 1:
+            # Name the one the learner set: the other is most likely its default.
+            moved = next((s for s in settings if s.variable in env), settings[-1])
+            other = next(s for s in settings if s is not moved)
+            raise SettingError(f"{moved.variable}={port} is already {other.variable}'s port, and {lab} needs "
+                               f"one for each; try {moved.variable}={int(compose.interpolate(moved.raw, {})) + 1000}")
 
 
 def up(lab: Lab, requested_runtime: str | None = None, say=print) -> RunningLab:
@@ -119,11 +148,12 @@ def up(lab: Lab, requested_runtime: str | None = None, say=print) -> RunningLab:
             if requested_runtime not in (None, "auto", existing.runtime):
                 raise LabkitError(
                     f"{lab} is already up in the {existing.runtime} runtime. To run it with "
-                    f"{requested_runtime} instead, stop it first: make down")
+                    f"{requested_runtime} instead, stop it first: make down-{lab.number}")
             say(f"{lab} is already up ({existing.runtime} runtime); not starting a second copy.")
             return RunningLab(lab, existing, started=False)
         stop(existing)  # what is left of a lab that died: clear it, then start afresh
 
+    check_settings(lab, say=say)
     runtime = runtimes.choose(requested_runtime, say)
     the_plan = plan(lab, runtime)
     check_ports_free(the_plan)
