@@ -88,7 +88,10 @@ def test_abnormal_endings_are_the_log_lines_of_requests_that_did_not_end_normall
 def test_health_check_timing_comes_from_defaults_or_haproxys_own():
     config = "defaults\n    timeout connect 1s\n    default-server check inter 300ms fall 4\nbackend b\n"
     assert haproxy.health_checks(config) == haproxy.HealthChecks(inter=0.3, fall=4, rise=2, timeout=0.3)
-    assert haproxy.health_checks("defaults\n    timeout connect 1s\n") == haproxy.HealthChecks(2.0, 3, 2, 1.0)
+    # Without `timeout check` a check may take all of `inter`; with it, `timeout connect` if shorter.
+    assert haproxy.health_checks("defaults\n    timeout connect 1s\n") == haproxy.HealthChecks(2.0, 3, 2, 2.0)
+    with_check = "defaults\n    timeout connect 1s\n    timeout check 1s\n"
+    assert haproxy.health_checks(with_check) == haproxy.HealthChecks(2.0, 3, 2, 1.0)
 
 
 def test_listeners_of_lab_5():

@@ -24,9 +24,17 @@ def outage(lab, traffic: Traffic, pause: float) -> dict:
     """Stop app2 while traffic flows, wait for HAProxy to mark it DOWN, start it again,
     wait for UP. Returns the moments, in seconds since the traffic began. The stop comes
     half an interval after a request leaves, not with the next one: a request that app2
-    is answering as it stops can fail, and it would count as sent while all three were up."""
+    is answering as it stops can fail, and it would count as sent while all three were up.
+    app2 starts again only once every request sent to it before the DOWN has ended: in
+    Docker one still trying app2's silent address would otherwise reach the new app2."""
+
+    def while_down():
+        down = traffic.now()
+        time.sleep(pause)
+        traffic.wait_for_answers(sent_before=down)
+
     time.sleep(pause + traffic.interval / 2)
-    out = lab.outage("app2", ["servers"], during=lambda: time.sleep(pause), clock=traffic.now)
+    out = lab.outage("app2", ["servers"], during=while_down, clock=traffic.now)
     time.sleep(pause)
     return {"start": 0.0, "app2 stopped": out.stopped, "HAProxy marks app2 DOWN": out.down,
             "app2 started again": out.started, "HAProxy marks app2 UP": out.up, "end": traffic.now()}

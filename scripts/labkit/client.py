@@ -88,6 +88,7 @@ class Traffic:
         self.url, self.interval, self.timeout, self.count = url, interval, timeout, count
         self.sent: list[Sent] = []
         self.began = 0.0
+        self._leaving: list[float] = []  # when each request was sent, answered or not
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
@@ -108,7 +109,10 @@ class Traffic:
     def _schedule(self):
         i = 0
         while not self._stop.is_set():
-            thread = threading.Thread(target=self._one, args=(self.now(),))
+            at = self.now()
+            with self._lock:
+                self._leaving.append(at)
+            thread = threading.Thread(target=self._one, args=(at,))
             thread.start()
             self._threads.append(thread)
             i += 1
@@ -125,6 +129,17 @@ class Traffic:
     def wait_until_sent(self) -> None:
         """Until all `count` requests have been sent (their answers may still be on the way)."""
         self._scheduler.join()
+
+    def wait_for_answers(self, sent_before: float, timeout: float = 120) -> None:
+        """Until every request sent before `sent_before` has its answer (or its failure)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                waiting = sum(at < sent_before for at in self._leaving) - sum(r.at < sent_before for r in self.sent)
+            if not waiting:
+                return
+            time.sleep(0.05)
+        raise LabkitError(f"requests sent {sent_before:.1f} s into the traffic still had no answer after {timeout} s")
 
     def __exit__(self, *exc):
         self._stop.set()

@@ -221,7 +221,7 @@ class HealthChecks:
     inter: float  # seconds between checks
     fall: int  # failed checks in a row that mark a server DOWN
     rise: int  # passed checks in a row that mark it UP
-    timeout: float  # how long one check waits for its connection: min(timeout connect, inter)
+    timeout: float  # how long one check may wait for its connection (see health_checks)
 
     def time_to_down(self, silent: bool) -> tuple[float, float]:
         """The soonest and the latest HAProxy marks a dead server DOWN, in seconds after it
@@ -236,9 +236,11 @@ class HealthChecks:
 
 def health_checks(text: str) -> HealthChecks:
     """The check timing the `defaults` section gives every server (HAProxy's own defaults
-    where it says nothing: inter 2s, fall 3, rise 2)."""
+    where it says nothing: inter 2s, fall 3, rise 2). A check's connection may take
+    min(timeout connect, inter) where `timeout check` is set, and all of `inter` where it
+    is not (HAProxy's manual, `timeout check`; seen on 3.0 as "check duration: 2000ms")."""
     settings = {"inter": "2s", "fall": "3", "rise": "2"}
-    connect = None
+    connect = check = None
     for section in sections(text):
         if section.kind != "defaults":
             continue
@@ -249,8 +251,11 @@ def health_checks(text: str) -> HealthChecks:
         for args in section.directives("timeout"):
             if args[0] == "connect":
                 connect = seconds(args[1])
+            if args[0] == "check":
+                check = seconds(args[1])
     inter = seconds(settings["inter"])
-    return HealthChecks(inter, int(settings["fall"]), int(settings["rise"]), min(connect or inter, inter))
+    timeout = min(connect or inter, inter) if check is not None else inter
+    return HealthChecks(inter, int(settings["fall"]), int(settings["rise"]), timeout)
 
 
 # In a log line of `option httplog`, the termination state (4 characters, "----" when the
