@@ -15,9 +15,10 @@ import time
 import psutil
 import pytest
 
-from labkit import paths, recording, runner, state
+from labkit import images, paths, recording, runner, state
 from labkit.labs import find_lab
 from labkit.running import RunningLab
+from labkit.runtimes import docker as docker_runtime
 
 LABKIT = str(paths.ROOT / ".venv" / "bin" / "labkit")
 
@@ -47,6 +48,10 @@ def test_make_lab_shows_what_its_docs_page_shows_and_keeps_running(runtime, numb
         result = make(f"lab-{lab.number}", runtime=runtime)
         assert result.returncode == 0, result.stdout + result.stderr
         running = RunningLab(lab, state.load(lab.number))
+        if runtime == "docker" and not any(os.environ.get(v) for v in images.BASE_VARIABLES):
+            # The offline base is Debian 13 with its HAProxy 3.0; the official image is the pinned 3.2.
+            offline = images.base_image_environment(docker_runtime.client(), say=lambda message: None)
+            assert running.haproxy_version() == ("3.0" if offline else "3.2")
         deterministic = lab.manifest.get("demo", {}).get("deterministic", True)
         recording.check(recording.lab_output(lab, runtime), demo_part(result.stdout),
                         update=request.config.getoption("--update-outputs"),
@@ -97,8 +102,6 @@ def test_compose_v1_still_runs_lab_5(docker_engine):
     """Debian 12 and Ubuntu 22.04 ship Compose v1 (docker-compose 1.29), and the kit keeps
     working there: lab 5 up, its round robin checked, down. (CI runs the rest of the Docker
     half on Compose v2: LABKIT_COMPOSE=v2 in .ci/run.)"""
-    from labkit.runtimes import docker as docker_runtime
-
     if not (shutil.which("docker-compose") and docker_runtime.is_compose_v1(docker_runtime.COMPOSE_V1)):
         pytest.skip("no Compose v1 here")
     try:
