@@ -126,13 +126,13 @@ def build_debian_base(say=print) -> None:
                        "No registry answers, and the kit builds its offline base image with debootstrap", say)
 
 
-def build_check_image(say=print) -> None:
+def build_check_image(client, say=print) -> None:
     build_debian_image(CHECK_IMAGE, CHECK_SUITE, ["haproxy"],
                        "The tests check every config on HAProxy 3.2 too, in an image made with debootstrap", say)
     # Debian testing moves on; a newer HAProxy there is not the pinned image's line.
-    said = docker.from_env().containers.run(CHECK_IMAGE, ["haproxy", "-v"], remove=True, network_mode="none").decode()
+    said = client.containers.run(CHECK_IMAGE, ["haproxy", "-v"], remove=True, network_mode="none").decode()
     if not said.startswith("HAProxy version 3.2."):
-        docker.from_env().images.remove(CHECK_IMAGE)
+        client.images.remove(CHECK_IMAGE)
         raise LabkitError(f"Debian {CHECK_SUITE}'s haproxy is no longer 3.2: {said.splitlines()[0]}")
 
 
@@ -153,7 +153,7 @@ def ensure_check_images(client, say=print) -> None:
         if present(client, image):
             continue
         try:
-            build_debian_base(say) if image == DEBIAN_BASE else build_check_image(say)
+            build_debian_base(say) if image == DEBIAN_BASE else build_check_image(client, say)
         except LabkitError as error:
             say(f"labkit: {image} cannot be made here, so the configs will not be checked on HAProxy {line}:\n  {error}")
 

@@ -116,13 +116,16 @@ def check_settings(lab: Lab, env=os.environ, say=print) -> None:
         say(f"labkit: warning: {lab} has no setting {name}, so it is ignored. Its settings: {', '.join(known)}")
     services = compose.load_services(lab.compose_file, env)
     ports = compose.haproxy_service(services, lab.compose_file).ports
+
+    def instead(setting) -> str:
+        """A setting that would work: its default moved by 1000, as the docs move ports."""
+        return f"{setting.variable or setting.key}={int(compose.interpolate(setting.raw, {})) + 1000}"
+
     taken = {}
     for setting in ports:
-        name = setting.variable or setting.key
-        other_port = int(compose.interpolate(setting.raw, {})) + 1000  # its default, moved as the docs do
         if not (setting.value.isdigit() and 1 <= int(setting.value) <= 65535):
-            raise SettingError(f"{name}={setting.value} is not a port (a number from 1 to 65535); "
-                               f"try {name}={other_port}")
+            raise SettingError(f"{setting.variable or setting.key}={setting.value} is not a port "
+                               f"(a number from 1 to 65535); try {instead(setting)}")
         taken.setdefault(int(setting.value), []).append(setting)
     for port, settings in taken.items():
         if len(settings) > 1:
@@ -130,7 +133,7 @@ def check_settings(lab: Lab, env=os.environ, say=print) -> None:
             moved = next((s for s in settings if s.variable in env), settings[-1])
             other = next(s for s in settings if s is not moved)
             raise SettingError(f"{moved.variable}={port} is already {other.variable}'s port, and {lab} needs "
-                               f"one for each; try {moved.variable}={int(compose.interpolate(moved.raw, {})) + 1000}")
+                               f"one for each; try {instead(moved)}")
 
 
 def up(lab: Lab, requested_runtime: str | None = None, say=print) -> RunningLab:
