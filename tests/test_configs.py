@@ -106,6 +106,8 @@ def test_images_are_pinned_and_defaults_agree():
 
 @pytest.mark.parametrize("lab", LABS, ids=lambda lab: lab.name)
 def test_every_service_has_a_healthcheck_and_haproxy_waits_for_its_backends(lab):
+    # The kit runs each service's healthcheck probe itself as it starts a lab in Docker;
+    # depends_on orders a `docker compose up` typed by hand.
     raw = yaml.safe_load(lab.compose_file.read_text())["services"]
     services = compose.load_services(lab.compose_file, {})
     backends = {s.name for s in compose.services_with_role(services, "backend")}

@@ -13,7 +13,8 @@ import subprocess
 
 import pytest
 
-from labkit import haproxy, images, paths, recording, runner
+from labkit import haproxy, images, paths, recording, runner, runtimes
+from labkit.errors import LabkitError
 from labkit.labs import find_lab
 from labkit.runtimes import docker as docker_runtime
 
@@ -117,6 +118,7 @@ def test_a_ctrl_c_during_the_docker_config_check_leaves_no_container(docker_engi
         raise KeyboardInterrupt
 
     monkeypatch.setattr(docker.models.containers.Container, "wait", interrupted)
+    monkeypatch.setattr(docker_runtime, "passed_check_file", lambda engine, plan: None)  # the check runs
     with pytest.raises(KeyboardInterrupt):
         runner.up(find_lab(5), "docker", say=lambda message: None)
     engine = docker_runtime.client()
@@ -124,6 +126,27 @@ def test_a_ctrl_c_during_the_docker_config_check_leaves_no_container(docker_engi
     left = [c for c in engine.containers.list(all=True, filters={"ancestor": images.HAPROXY_IMAGE})
             if c.labels.get(docker_runtime.PROJECT_LABEL) in (None, find_lab(5).project)]
     assert left == []
+
+
+def test_the_docker_check_is_skipped_only_for_a_config_that_passed_it_unchanged(docker_engine, tmp_path, monkeypatch):
+    # A warm start skips the check's container when the same config passed it in the same
+    # image: an edited config is checked again, and one HAProxy rejects is never noted.
+    monkeypatch.setenv("LABKIT_STATE_DIR", str(tmp_path / "state"))
+    docker, engine = runtimes.named("docker"), docker_runtime.client()
+    lab = find_lab(5)
+    passing = runner.plan(lab, docker)
+    noted = docker_runtime.passed_check_file(engine, passing)
+    assert noted is not None and not noted.exists()
+    docker.check_config(engine, passing, lab.project)
+    assert noted.exists()
+    mistyped = tmp_path / "haproxy.cfg"
+    mistyped.write_text(lab.config.read_text().replace("balance roundrobin", "balance round-robin"))
+    failing = runner.plan(lab.with_config(mistyped), docker)
+    assert docker_runtime.passed_check_file(engine, failing) != noted
+    for _ in range(2):
+        with pytest.raises(LabkitError, match=r"HAProxy rejects .*haproxy\.cfg"):
+            docker.check_config(engine, failing, lab.project)
+    assert sorted(noted.parent.iterdir()) == [noted]
 
 
 def test_a_config_with_windows_line_endings_runs(sandbox, runtime):

@@ -1,15 +1,18 @@
 """The Docker runtime: the lab's compose.yaml under Docker Compose, v2 or v1."""
 
+import concurrent.futures
 import functools
+import hashlib
 import ipaddress
 import json
 import os
 import shutil
+import shlex
 import signal
 import subprocess
 import time
 
-from .. import compose_v2, haproxy, images, paths, state
+from .. import compose, compose_v2, haproxy, images, paths, state
 from ..images import BACKEND_IMAGE
 from ..client import Answer
 from ..errors import LabkitError
@@ -19,6 +22,7 @@ PROJECT_LABEL = "com.docker.compose.project"
 # Containers the kit runs beside a lab's services, with its project label: not services.
 BESIDE_THE_SERVICES = {"client", "config-check"}
 CLIENT_USER = "10001:10001"  # the backend image's user (backends/Dockerfile)
+PROBE_PAUSE = 0.05  # seconds between the kit's tries of a service's health probe
 DOWN_TIMEOUT = 90  # seconds for `compose down`, which takes a few when the engine is well
 
 NO_ENGINE = """\
@@ -86,9 +90,11 @@ def compose_command() -> list[str]:
         return COMPOSE_V1
     if shutil.which("docker") and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
         return ["docker", "compose"]
+    if compose_v2.binary().exists():  # before asking docker-compose its version, which takes 0.3 s
+        return [str(compose_v2.binary())]
     if shutil.which("docker-compose") and not is_compose_v1(COMPOSE_V1):
         return COMPOSE_V1  # v2 under its old name
-    if compose_v2.binary().exists() or wanted == "v2":
+    if wanted == "v2":
         return [str(compose_v2.fetch())]
     if shutil.which("docker-compose"):
         return COMPOSE_V1
@@ -231,6 +237,17 @@ def remove_empty_networks(engine) -> list[str]:
     return notes
 
 
+def passed_check_file(engine, plan):
+    """Where the kit notes that this config passed `haproxy -c` in this HAProxy image with
+    this environment: a warm start of an unchanged lab skips the check's container (half a
+    second of the engine's time). None for a lab with a certificate, made anew each start."""
+    if "TLS_DIR" in plan.haproxy_env:
+        return None
+    seen = json.dumps([engine.images.get(images.HAPROXY_IMAGE).id, plan.lab.config.read_text(),
+                       sorted(plan.haproxy_env.items()), sorted(plan.services)])
+    return paths.state_dir() / "passed-checks" / hashlib.sha256(seen.encode()).hexdigest()
+
+
 class DockerRuntime:
     name = "docker"
     # A killed container takes its address with it: nothing answers there any more, not
@@ -248,6 +265,13 @@ class DockerRuntime:
         return environment
 
     def start(self, plan, record: Record, deadline: float, say=print) -> None:
+        """Compose creates the lab's network and containers; the kit starts them, HAProxy
+        last, once every backend passes its own health probe (the healthcheck of its
+        compose service, run by the kit inside the container until it passes). Started
+        together, HAProxy's first check would find a backend not listening yet. Docker's
+        own probe, which compose's depends_on waits for, first runs a whole interval after
+        the start, and each probe costs the engine an exec: the kit's one exec per service
+        answers the moment a backend listens, and Docker's interval can be long."""
         engine = client()
         record.project, record.compose_file = plan.lab.project, str(plan.lab.compose_file)
         record.compose, record.compose_env = compose_command(), plan.kit_env
@@ -255,13 +279,30 @@ class DockerRuntime:
         run_dir = paths.run_dir(plan.lab.number)
         log = run_dir / "compose.log"
         images.ensure_built(engine, log, say)
-        self.check_config(engine, plan, record.project)
-        wait = [] if is_compose_v1(record.compose) else ["--wait"]
-        # The images are built above only when what they are made from has changed.
-        result = run_compose(record, ["up", "--detach", "--remove-orphans", "--no-build", *wait], log)
+        # The images are built above only when what they are made from has changed. While
+        # compose creates the containers, `haproxy -c` checks the config: a broken one
+        # stops here with HAProxy's own words, before anything runs.
+        with concurrent.futures.ThreadPoolExecutor() as pool:
+            checked = pool.submit(self.check_config, engine, plan, record.project)
+            result = run_compose(record, ["up", "--no-start", "--remove-orphans", "--no-build"], log)
+            checked.result()
         if result.returncode != 0:
             raise LabkitError(f"Docker Compose could not start {plan.lab}. The end of {paths.shown(log)}:\n{log_tail(log)}")
-        self.wait_healthy(engine, record, deadline, expected=len(plan.services))
+        containers = {c.labels.get("com.docker.compose.service"): c for c in service_containers(engine, record.project)}
+        missing = sorted(set(plan.services) - set(containers))
+        if missing:
+            raise LabkitError(f"Docker Compose did not create {', '.join(missing)} for {plan.lab}; see {paths.shown(log)}")
+        backends = [name for name, service in plan.services.items() if service.role != "haproxy"]
+        # A backend takes about 0.7 s to listen: they boot together.
+        with concurrent.futures.ThreadPoolExecutor() as pool:
+            for future in [pool.submit(self.start_and_wait, containers[name], deadline) for name in backends]:
+                future.result()
+        haproxy_name = compose.haproxy_service(plan.services, plan.lab.compose_file).name
+        self.start_and_wait(containers[haproxy_name], deadline)
+
+    def start_and_wait(self, container, deadline: float) -> None:
+        container.start()
+        self.wait_healthy(container, deadline)
 
     def check_config(self, engine, plan, project: str) -> None:
         """`haproxy -c` on the lab's file in a throwaway container of the lab's own HAProxy
@@ -275,6 +316,9 @@ class DockerRuntime:
 
         inside = "/usr/local/etc/haproxy/haproxy.cfg"
         hosts = {name: "127.0.0.1" for name in plan.services}
+        passed = passed_check_file(engine, plan)
+        if passed and passed.exists():
+            return
         try:
             engine.containers.run(
                 images.HAPROXY_IMAGE, ["-c", "-f", inside], remove=True, network_mode="none",
@@ -289,29 +333,39 @@ class DockerRuntime:
             said = error.stderr.decode(errors="replace") if error.stderr else str(error)
             message = said.replace(inside, paths.shown(plan.lab.config)).strip()
             raise haproxy.rejected(paths.shown(plan.lab.config), message) from None
+        if passed:
+            passed.parent.mkdir(parents=True, exist_ok=True)
+            passed.touch()
 
-    def wait_healthy(self, engine, record: Record, deadline: float, expected: int = 0, service: str = "") -> None:
-        """Until every service's container (or just `service`'s) runs and its health check passes."""
-        while True:
-            containers = [c for c in service_containers(engine, record.project)
-                          if not service or c.labels.get("com.docker.compose.service") == service]
-            waiting = []
-            for container in containers:
-                state = container.attrs["State"]
-                name = container.labels.get("com.docker.compose.service", container.name)
-                if state["Status"] in ("exited", "dead"):
-                    raise LabkitError(
-                        f"The {name} container stopped (exit code {state.get('ExitCode')}). Its last lines:\n"
-                        + container.logs(tail=20).decode(errors="replace")
-                    )
-                health = state.get("Health", {}).get("Status", "healthy")
-                if state["Status"] != "running" or health != "healthy":
-                    waiting.append(f"{name} ({health})")
-            if containers and len(containers) >= expected and not waiting:
-                return
-            if time.monotonic() > deadline:
-                raise LabkitError(f"containers not healthy in time: {', '.join(waiting) or 'missing containers'}")
-            time.sleep(0.3)
+    def wait_healthy(self, container, deadline: float) -> None:
+        """Until the container runs and passes its compose healthcheck's probe, tried every
+        PROBE_PAUSE seconds inside it by one exec, up to the deadline."""
+        import docker
+
+        name = container.labels.get("com.docker.compose.service", container.name)
+        probe = (container.attrs["Config"].get("Healthcheck") or {}).get("Test") or ["NONE"]
+        if probe[0] == "CMD":
+            once = shlex.join(probe[1:])
+        elif probe[0] == "CMD-SHELL":
+            once = shlex.join(["sh", "-c", probe[1]])
+        else:
+            once = "true"
+        tries = max(1, int((deadline - time.monotonic()) / PROBE_PAUSE))
+        loop = f"for ((i = 0; i < {tries}; i++)); do {once} 2>/dev/null && exit 0; sleep {PROBE_PAUSE}; done; exit 1"
+        try:
+            passed = container.exec_run(["bash", "-c", loop]).exit_code == 0
+        except docker.errors.APIError:  # it is not running (any more)
+            passed = False
+        if passed:
+            return
+        container.reload()
+        state = container.attrs["State"]
+        if state["Status"] != "running":
+            raise LabkitError(
+                f"The {name} container stopped (exit code {state.get('ExitCode')}). Its last lines:\n"
+                + container.logs(tail=20).decode(errors="replace")
+            )
+        raise LabkitError(f"{name} did not pass its health check in time")
 
     def alive(self, record: Record) -> bool:
         if not record.project:
@@ -365,8 +419,7 @@ class DockerRuntime:
         gives it back its address unless another container took it meanwhile, which is why
         lab 7, whose clients' container may come and go while a server is down, has HAProxy ask
         Docker's DNS again (resolvers) while other labs need not."""
-        self.container(record, service).start()
-        self.wait_healthy(client(), record, deadline, service=service)
+        self.start_and_wait(self.container(record, service), deadline)
 
     def diagnostics(self, record: Record) -> str:
         """`docker compose ps` and the end of `docker compose logs`, for a failed test's report."""
