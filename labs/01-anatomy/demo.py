@@ -22,7 +22,8 @@ def check_config(lab, say):
 
 def outage(lab, traffic: Traffic, pause: float) -> dict:
     """Stop app2 while traffic flows, wait for HAProxy to mark it DOWN, start it again,
-    wait for UP. Returns the moments, in seconds since the traffic began. The stop comes
+    wait for UP. Returns the moments, in seconds since the traffic began, and when the stop
+    had ended. The stop comes
     half an interval after a request leaves, not with the next one: a request that app2
     is answering as it stops can fail, and it would count as sent while all three were up.
     app2 starts again only once every request sent to it before the DOWN has ended: in
@@ -37,7 +38,7 @@ def outage(lab, traffic: Traffic, pause: float) -> dict:
     out = lab.outage("app2", ["servers"], during=while_down, clock=traffic.now)
     time.sleep(pause)
     return {"start": 0.0, "app2 stopped": out.stopped, "HAProxy marks app2 DOWN": out.down,
-            "app2 started again": out.started, "HAProxy marks app2 UP": out.up, "end": traffic.now()}
+            "app2 started again": out.started, "HAProxy marks app2 UP": out.up, "end": traffic.now()}, out.gone
 
 
 def phases(traffic: Traffic, moments: dict) -> list[tuple[str, list]]:
@@ -53,7 +54,7 @@ def demo(lab, say=print):
     url = lab.frontends["http_front"] + "/"
     say(f"\nTraffic to {url}: one request every {interval} s. Meanwhile app2 is stopped, then started:")
     with Traffic(url, interval) as traffic:
-        moments = outage(lab, traffic, pause=2.0)
+        moments, gone = outage(lab, traffic, pause=2.0)
     for event, at in list(moments.items())[1:-1]:
         say(f"  {at:5.1f} s  {event}")
     rows = []
@@ -64,4 +65,4 @@ def demo(lab, say=print):
     say(table(["while", "requests", *SERVERS, "failed"], rows))
     say("Expected: no request reaches app2 once HAProxy has marked it DOWN; the requests it still sent\n"
         "to app2 before that failed (503). Lab 10 shows how retries and redispatch save them.")
-    return {"traffic": traffic, "moments": moments}
+    return {"traffic": traffic, "moments": moments, "app2 gone": gone}

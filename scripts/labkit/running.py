@@ -20,6 +20,7 @@ class Outage:
     """The moments of one outage, on the clock the caller gave, and what ran meanwhile."""
 
     stopped: float  # just before the stop (or kill) was sent
+    gone: float     # the stop had ended: nothing of the service runs (while it stops, it may still answer)
     down: float     # HAProxy marked the service DOWN in every backend named
     started: float  # just before the service was started again
     up: float       # HAProxy marked it UP again
@@ -84,6 +85,7 @@ class RunningLab:
         down_in = {(backend, service): "DOWN" for backend in backends}
         stopped = clock()
         self.stop_service(service, kill)
+        gone = clock()
         try:
             self.wait_for_status(down_in)
             down = clock()
@@ -92,7 +94,7 @@ class RunningLab:
             started = clock()
             self.start_service(service)
             self.wait_for_status(dict.fromkeys(down_in, "UP"))
-        return Outage(stopped, down, started, clock(), result)
+        return Outage(stopped, gone, down, started, clock(), result)
 
     def clients(self, count: int = 0, hosts: list[int] | None = None):
         """A context of clients with distinct source addresses: `count` of them, or one per
