@@ -3,10 +3,10 @@ addresses (source hashing, source ACLs). From each SOURCE in turn, sends COUNT r
 one keep-alive connection and prints, per answer, the source, the status and the X-Backend
 header:
 
-    python3 client.py http://haproxy:8700/path COUNT --source 172.30.7.10 --source 172.30.7.11 [--method POST] [--header "User-Agent: x"]
+    python3 client.py http://haproxy:8700/path COUNT --source 172.16.7.10 --source 172.16.7.11 [--method POST] [--header "User-Agent: x"]
 
 One container holds every client's address: run as root, with the NET_ADMIN and NET_RAW
-capabilities of its own network namespace, `client.py --add-address 172.30.7.11/24 ...`
+capabilities of its own network namespace, `client.py --add-address 172.16.7.11/24 ...`
 puts the addresses on its eth0 and announces them.
 """
 

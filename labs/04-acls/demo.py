@@ -6,7 +6,7 @@ from labkit import stats
 from labkit.client import ask, session
 from labkit.demo import table
 
-# Clients by host number: 127.0.4.h on your machine, 172.30.4.h in Docker.
+# Clients by host number: 127.0.4.h on your machine, 172.16.4.h in Docker.
 OUTSIDE, BLOCKED, INTERNAL = 20, 70, 130
 TERMINAL = None  # the learner's own requests, from 127.0.0.1 (or Docker's bridge)
 BACKENDS = ["main", "static", "post", "mobile", "admin", "form"]

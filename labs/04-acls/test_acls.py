@@ -31,5 +31,5 @@ def test_rule(lab, clients, case):
 
 def test_the_clients_come_from_inside_and_outside_the_ranges(lab, clients):
     """The source rules are only tested if the addresses really are what the config names."""
-    prefix = "127.0.4." if lab.runtime.name == "local" else "172.30.4."
+    prefix = "127.0.4." if lab.runtime.name == "local" else "172.16.4."
     assert clients.addresses == [prefix + str(h) for h in (lab4.OUTSIDE, lab4.BLOCKED, lab4.INTERNAL)]
