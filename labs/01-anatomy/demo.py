@@ -23,10 +23,9 @@ def check_config(lab, say):
 def outage(lab, traffic: Traffic, pause: float) -> dict:
     """Stop app2 while traffic flows, wait for HAProxy to mark it DOWN, start it again,
     wait for UP. Returns the moments, in seconds since the traffic began, and when the stop
-    had ended. The stop comes
-    half an interval after a request leaves, not with the next one: a request that app2
-    is answering as it stops can fail, and it would count as sent while all three were up.
-    app2 starts again only once every request sent to it before the DOWN has ended: in
+    had ended. The stop comes half an interval after a request leaves, not with the next
+    one: a request that app2 is answering as it stops can fail, and it would count as sent
+    while all three were up. app2 starts again only once every request sent to it before the DOWN has ended: in
     Docker one still trying app2's silent address would otherwise reach the new app2."""
 
     def while_down():

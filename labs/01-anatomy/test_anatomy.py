@@ -27,6 +27,11 @@ def test_traffic_survives_a_stopped_server_once_haproxy_marks_it_down(demo_run):
     # `timeout connect`), the rest answered by app1 and app3. Round robin gave app2 every
     # third of these, bar those sent in the moment between HAProxy's DOWN and the kit's
     # seeing it on the stats page (ten at most, one every 0.1 s), and there are dozens.
+    # Sent while the engine stopped app2: answered by any app, or failed by HAProxy (503
+    # for a refused or silent address, 502 for an answer app2 was cut off in), never
+    # left without an HTTP answer.
+    stopping = traffic.between(moments["app2 stopped"], demo_run.measured["app2 gone"])
+    assert all((a.status == 200 and a.backend) or a.status in (502, 503) for a in stopping), stopping
     not_yet_down = traffic.between(demo_run.measured["app2 gone"], moments["HAProxy marks app2 DOWN"])
     assert len(not_yet_down) >= 30, not_yet_down
     assert {(a.status, a.backend) for a in not_yet_down} <= {(200, "app1"), (200, "app3"), (503, None)}, not_yet_down

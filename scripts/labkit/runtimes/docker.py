@@ -23,6 +23,7 @@ PROJECT_LABEL = "com.docker.compose.project"
 BESIDE_THE_SERVICES = {"client", "config-check"}
 CLIENT_USER = "10001:10001"  # the backend image's user (backends/Dockerfile)
 PROBE_PAUSE = 0.05  # seconds between the kit's tries of a service's health probe
+PROBE_FLOOR = 5  # seconds a service just started gets to pass it, whatever the deadline
 DOWN_TIMEOUT = 90  # seconds for `compose down`, which takes a few when the engine is well
 
 NO_ENGINE = """\
@@ -237,13 +238,17 @@ def remove_empty_networks(engine) -> list[str]:
     return notes
 
 
+# How check_config runs `haproxy -c`: a change to it must not trust what the old one passed.
+CHECK_RECIPE = "haproxy -c -f, network none, each service at 127.0.0.1"
+
+
 def passed_check_file(engine, plan):
     """Where the kit notes that this config passed `haproxy -c` in this HAProxy image with
     this environment: a warm start of an unchanged lab skips the check's container (half a
     second of the engine's time). None for a lab with a certificate, made anew each start."""
     if "TLS_DIR" in plan.haproxy_env:
         return None
-    seen = json.dumps([engine.images.get(images.HAPROXY_IMAGE).id, plan.lab.config.read_text(),
+    seen = json.dumps([CHECK_RECIPE, engine.images.get(images.HAPROXY_IMAGE).id, plan.lab.config.read_text(),
                        sorted(plan.haproxy_env.items()), sorted(plan.services)])
     return paths.state_dir() / "passed-checks" / hashlib.sha256(seen.encode()).hexdigest()
 
@@ -293,15 +298,29 @@ class DockerRuntime:
         if missing:
             raise LabkitError(f"Docker Compose did not create {', '.join(missing)} for {plan.lab}; see {paths.shown(log)}")
         backends = [name for name, service in plan.services.items() if service.role != "haproxy"]
-        # A backend takes about 0.7 s to listen: they boot together.
-        with concurrent.futures.ThreadPoolExecutor() as pool:
-            for future in [pool.submit(self.start_and_wait, containers[name], deadline) for name in backends]:
-                future.result()
+        # A backend takes about 0.7 s to listen: they boot together. The first failure, or a
+        # Ctrl-C, ends the wait at once: the caller's stop then removes the containers, which
+        # ends the probes still running in the other threads.
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=len(backends))
+        try:
+            futures = [pool.submit(self.start_and_wait, containers[name], deadline) for name in backends]
+            concurrent.futures.wait(futures, return_when=concurrent.futures.FIRST_EXCEPTION)
+            for future in futures:
+                if future.done() and future.exception():
+                    raise future.exception()
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
         haproxy_name = compose.haproxy_service(plan.services, plan.lab.compose_file).name
         self.start_and_wait(containers[haproxy_name], deadline)
 
     def start_and_wait(self, container, deadline: float) -> None:
-        container.start()
+        import docker
+
+        try:
+            container.start()
+        except docker.errors.APIError as error:  # a port taken meanwhile, a mount that fails ...
+            name = container.labels.get("com.docker.compose.service", container.name)
+            raise LabkitError(f"Docker could not start {name}: {error.explanation or error}") from None
         self.wait_healthy(container, deadline)
 
     def check_config(self, engine, plan, project: str) -> None:
@@ -350,8 +369,13 @@ class DockerRuntime:
             once = shlex.join(["sh", "-c", probe[1]])
         else:
             once = "true"
-        tries = max(1, int((deadline - time.monotonic()) / PROBE_PAUSE))
-        loop = f"for ((i = 0; i < {tries}; i++)); do {once} 2>/dev/null && exit 0; sleep {PROBE_PAUSE}; done; exit 1"
+        # Each try is bounded by the healthcheck's own timeout (a backend that accepts and never
+        # answers would hold the exec for ever), the whole by the deadline, and a backend just
+        # started gets a few seconds even where the deadline is near.
+        each = max(1, int((container.attrs["Config"].get("Healthcheck") or {}).get("Timeout", 0) / 1e9) or 3)
+        seconds = max(PROBE_FLOOR, int(deadline - time.monotonic()))
+        loop = (f"end=$((SECONDS + {seconds})); until timeout {each} {once} >/dev/null 2>&1; do "
+                f"((SECONDS < end)) || exit 1; sleep {PROBE_PAUSE}; done")
         try:
             passed = container.exec_run(["bash", "-c", loop]).exit_code == 0
         except docker.errors.APIError:  # it is not running (any more)
