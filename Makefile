@@ -1,6 +1,6 @@
 # The kit's commands. On a fresh clone the first one creates .venv and installs the kit.
 #   make lab-5            start lab 5, show who answers, leave it running
-#   make check-lab-5      check your version of lab 5's exercise (SOLUTION=1: the reference)
+#   make check-lab-5      check your version of lab 5's exercise (SOLUTION=1: the reference; HINT=2: more help)
 #   make down             stop every lab the kit started (make down-5: lab 5 only)
 #   make doctor           what this machine has for the labs, and how to get the rest
 #   make images-save FILE=x.tar.gz / images-load FILE=x.tar.gz   images for a room without internet
@@ -61,9 +61,10 @@ $(VENV)/.installed: pyproject.toml scripts/constraints.txt
 lab-%: $(VENV)/.installed
 	@$(LABKIT) run $* $(if $(REQUESTS),--requests $(REQUESTS))
 
-# An exercise: your copy is labs/NN-*/exercise/haproxy.cfg; SOLUTION=1 checks the reference.
+# An exercise: your copy is labs/NN-*/exercise/haproxy.cfg; SOLUTION=1 checks the reference,
+# HINT=2 adds the hints nearer the answer.
 check-lab-%: $(VENV)/.installed
-	@$(LABKIT) exercise $* $(if $(SOLUTION),--solution)
+	@$(LABKIT) exercise $* $(if $(SOLUTION),--solution) $(if $(HINT),--hint $(HINT))
 
 down: $(VENV)/.installed
 	@$(LABKIT) down

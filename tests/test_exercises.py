@@ -62,3 +62,20 @@ def test_what_must_stay_stays(lab_number, backend, old, new, tmp_path):
     assert exercises.changed_sections(text, copy.read_text()) == {f"backend {backend}"}
     problems = exercises.out_of_bounds(lab, lab.load("exercise/check"), copy)
     assert len(problems) == 1 and "must" in problems[0], problems
+
+
+@pytest.mark.parametrize("hint", [1, 2])
+def test_the_second_hint_comes_only_when_asked_for(hint, monkeypatch, tmp_path):
+    """`make check-lab-N` gives each problem's first hint and says how to get the second;
+    HINT=2 gives the second as well, once however many problems share it."""
+    nearer = "a hint nearer the answer, shared by both problems"
+    problems = [exercises.Problem("first problem, with its own first hint", nearer),
+                exercises.Problem("second problem, with its own first hint", nearer)]
+    monkeypatch.setattr(exercises, "out_of_bounds", lambda lab, checker, config: problems)
+    said = []
+    assert exercises.check(5, config=tmp_path / "haproxy.cfg", hint=hint, say=said.append) == 1
+    assert said[1:4] == ["Not yet:", f"  - {problems[0]}", f"  - {problems[1]}"]
+    if hint == 1:
+        assert said[4:] == ["Stuck? A hint nearer the answer: make check-lab-5 HINT=2"]
+    else:
+        assert said[4:] == ["Nearer the answer:", f"  - {nearer}"]

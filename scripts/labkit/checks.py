@@ -66,6 +66,8 @@ def test_the_untouched_exercise_fails_its_check_with_a_hint(lab):
     runs the same checker on the learner's copy."""
     hints = lab.lab.load("exercise/check").check(lab)
     assert hints and all(len(hint) > 40 for hint in hints), hints
+    # Each with a second hint, nearer the answer, for `make check-lab-N HINT=2`.
+    assert all(len(getattr(hint, "closer", "")) > 40 and hint.closer != hint for hint in hints), hints
 
 
 def test_haproxy_runs_the_labs_config(lab):

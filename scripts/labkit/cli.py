@@ -109,7 +109,7 @@ def cmd_soak(args) -> int:
 def cmd_exercise(args) -> int:
     from . import exercises
 
-    return exercises.check(args.lab, args.solution, args.runtime)
+    return exercises.check(args.lab, args.solution, args.runtime, hint=args.hint)
 
 
 def cmd_mutants(args) -> int:
@@ -206,6 +206,7 @@ def parser() -> argparse.ArgumentParser:
     exercise = sub.add_parser("exercise", help="check your version of a lab's exercise (make check-lab-N)")
     exercise.add_argument("lab")
     exercise.add_argument("--solution", action="store_true", help="check the reference solution instead")
+    exercise.add_argument("--hint", type=int, choices=(1, 2), default=1, help="2: add the hints nearer the answer")
     exercise.add_argument("--runtime", default=os.environ.get("RUNTIME", "auto"), help=runtime_help)
     exercise.set_defaults(func=cmd_exercise)
 

@@ -4,7 +4,8 @@ Each lab's exercise/ folder holds the task (task.md, shown on the lab's page), a
 reference solution (solution.cfg) and a checker (check.py). The checker names the
 sections the task lets the learner change (MAY_CHANGE), may say what must stay as it is
 (`must_stay(reference, yours)`, read from the configs before anything starts), and
-measures the running lab (`check(lab)`); each returns what is still off, with a hint.
+measures the running lab (`check(lab)`); each returns what is still off, with a hint:
+a Problem, whose `closer` is a second hint, nearer the answer, shown with HINT=2.
 The learner edits exercise/haproxy.cfg, a copy of the lab's config made for them the
 first time (not committed).
 """
@@ -15,6 +16,16 @@ from pathlib import Path
 from . import haproxy, paths, runner, state
 from .errors import LabkitError
 from .labs import find_lab
+
+
+class Problem(str):
+    """What is still off, with a first hint that leaves the answer to the learner; `closer`
+    is a second hint, nearer the answer, for `make check-lab-N HINT=2`."""
+
+    def __new__(cls, text: str, closer: str = ""):
+        problem = super().__new__(cls, text)
+        problem.closer = closer
+        return problem
 
 
 def learners_copy(lab, say=print):
@@ -48,8 +59,10 @@ def out_of_bounds(lab, checker, config: Path) -> list[str]:
     return problems
 
 
-def check(number, solution: bool = False, runtime: str | None = None, say=print, config=None) -> int:
-    """Check the learner's copy, the reference solution, or any `config` given."""
+def check(number, solution: bool = False, runtime: str | None = None, say=print, config=None,
+          hint: int = 1) -> int:
+    """Check the learner's copy, the reference solution, or any `config` given; hint=2 adds
+    the hints nearer the answer."""
     lab = find_lab(number)
     folder = lab.path / "exercise"
     if not (folder / "check.py").exists():
@@ -63,8 +76,17 @@ def check(number, solution: bool = False, runtime: str | None = None, say=print,
     problems = out_of_bounds(lab, checker, config) or measured(lab.with_config(config), checker, runtime)
     if problems:
         say("Not yet:")
+        closer = []
         for problem in problems:
             say(f"  - {problem}")
+            if getattr(problem, "closer", "") and problem.closer not in closer:
+                closer.append(problem.closer)
+        if closer and hint >= 2:
+            say("Nearer the answer:")
+            for text in closer:
+                say(f"  - {text}")
+        elif closer:
+            say(f"Stuck? A hint nearer the answer: make check-lab-{lab.number} HINT=2")
         return 1
     say("Done: it does what the task asks.")
     return 0

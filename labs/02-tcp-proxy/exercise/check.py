@@ -3,6 +3,7 @@
 import time
 
 from labkit.client import ask, session
+from labkit.exercises import Problem
 from labkit.labs import find_lab
 
 lab2 = find_lab(2).load("demo")
@@ -32,6 +33,9 @@ def check(lab) -> list[str]:
                 new.append(ask(http, url).backend)
         ask(held, url)
     if busy in new:
-        return [f"With a connection held open to {busy}, two new connections went to {new[0]} and "
-                f"{new[1]}: still taking turns. Which `balance` counts open connections?"]
+        return [Problem(
+            f"With a connection held open to {busy}, two new connections went to {new[0]} and "
+            f"{new[1]}: still taking turns. Which `balance` counts open connections?",
+            closer="`balance leastconn` gives each new connection to the server with the fewest open, "
+                   "which suits long connections like these. It goes in `backend tcp_servers`.")]
     return []

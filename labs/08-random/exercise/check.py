@@ -8,6 +8,7 @@ second draw passes it, both all but surely."""
 
 from labkit import bounds, haproxy
 from labkit.client import answers_concurrently, count_backends
+from labkit.exercises import Problem
 
 REQUESTS, CLIENTS = 1000, 8
 
@@ -18,8 +19,10 @@ def must_stay(reference: str, yours: str) -> list[str]:
     def server_lines(text):
         return [s.directives("server") for s in haproxy.sections(text) if s.name == "one_draw"]
     if server_lines(yours) != server_lines(reference):
-        return ["one_draw's `server` lines must stay as they are: the task is to change how HAProxy "
-                "picks among the same three servers, not their weights."]
+        return [Problem("one_draw's `server` lines must stay as they are: the task is to change how HAProxy "
+                        "picks among the same three servers, not their weights.",
+                        closer="Put the three server lines back as the lab's config has them; what "
+                               "changes is the `balance` line.")]
     return []
 
 
@@ -28,5 +31,8 @@ def check(lab) -> list[str]:
     seen = count_backends(answers_concurrently(lab.frontends["one_draw_front"] + "/", REQUESTS, CLIENTS))
     if seen["slow"] <= ceiling:
         return []
-    return [f"The slow server answered {seen['slow']} of {REQUESTS} requests; the task asks for at most {ceiling}. "
-            "What does random do with the second server it draws?"]
+    return [Problem(
+        f"The slow server answered {seen['slow']} of {REQUESTS} requests; the task asks for at most {ceiling}. "
+        "Could random draw more than one server, and keep the better one?",
+        closer="`balance random(2)` draws two servers and takes the one with fewer requests in "
+               "progress: the slow server, always busy, seldom wins.")]

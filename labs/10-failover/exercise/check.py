@@ -3,6 +3,7 @@
 from collections import Counter
 
 from labkit import haproxy
+from labkit.exercises import Problem
 from labkit.labs import find_lab
 
 lab10 = find_lab(10).load("demo")
@@ -30,4 +31,5 @@ def check(lab) -> list[str]:
         else:
             problem += ("\n    HAProxy logged every request as ended normally: the answers were cut short "
                         "between HAProxy and this client.")
-    return [problem]
+    return [Problem(problem, closer="`option redispatch` lets a retry go to another server. The `defaults` "
+                                    "section turns it on; `servers_no_redispatch` turns it off again.")]
