@@ -205,6 +205,21 @@ def test_ctrl_c_during_make_lab_5_stops_everything(runtime, moment, marker):
     assert runner.leftovers() == []
 
 
+@pytest.mark.labs(1)
+def test_ctrl_c_during_threaded_traffic_prints_no_traceback(runtime):
+    """Lab 1's traffic leaves from a thread per request: interrupted while app2 is down, the
+    requests still under way must end without a word from their threads."""
+    def ready(output):
+        assert output.wait_for("Traffic to", timeout=900), output.text(0)
+        time.sleep(4)  # app2 stops 2 s in: some requests to it are under way
+
+    returncode, printed = interrupt_make(["lab-1"], runtime, ready)
+    assert returncode != 0
+    assert "Interrupted; what this command started has been stopped." in printed
+    assert "Traceback" not in printed and "Exception in thread" not in printed, printed
+    assert runner.leftovers() == []
+
+
 # One lab's tests are enough to be interrupted in: lab 10's take half a minute. make test and
 # make soak pass PYTEST_ADDOPTS on to pytest.
 ONE_LABS_TESTS = {"PYTEST_ADDOPTS": "labs/10-failover"}

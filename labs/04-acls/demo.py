@@ -72,5 +72,5 @@ def demo(lab, say=print):
                 for c in CASES]
         denied = stats.frontend_counter(lab.stats_url, "http_front", "dreq") - denied_before
     say("")
-    say(table(["rule", "request", "from", "", "expected", "got"], rows))
+    say(table(["rule", "request", "from", "sends", "expected", "got"], rows))
     say(f"\nHAProxy's stats: http_front denied {denied} requests (dreq); they never reached a backend.")

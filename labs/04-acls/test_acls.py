@@ -33,3 +33,18 @@ def test_the_clients_come_from_inside_and_outside_the_ranges(lab, clients):
     """The source rules are only tested if the addresses really are what the config names."""
     prefix = "127.0.4." if lab.runtime.name == "local" else "172.16.4."
     assert clients.addresses == [prefix + str(h) for h in (lab4.OUTSIDE, lab4.BLOCKED, lab4.INTERNAL)]
+
+
+@pytest.mark.parametrize("here, named, blocked", [("docker", "127.0.4.50", "172.16.4.50"),
+                                                  ("local", "172.16.4.50", "127.0.4.50")])
+def test_the_exercise_check_says_when_a_copy_names_the_other_runtimes_address(tmp_path, here, named, blocked):
+    from types import SimpleNamespace
+
+    checker = find_lab(4).load("exercise/check")
+    copy = tmp_path / "haproxy.cfg"
+    copy.write_text(f"    acl from_one_client src {named}\n")
+    lab = SimpleNamespace(lab=SimpleNamespace(config=copy), runtime=SimpleNamespace(name=here))
+    hint = checker.other_runtimes_address(lab, blocked)
+    assert f"Your copy names {named}" in hint and f"where the client is {blocked}" in hint, hint
+    copy.write_text(f"    acl from_one_client src {named} {blocked}\n")
+    assert checker.other_runtimes_address(lab, blocked) == ""

@@ -60,8 +60,13 @@ def demo(lab, say=print):
             "whatever the query string.")
 
         say("\nNow app3 stops. Once HAProxy has marked it DOWN, the same clients ask again:")
-        out = lab.outage("app3", [backend for _, backend in SOURCE_BACKENDS.values()], during=lambda: {
-            name: who_serves(clients, frontend) for name, (frontend, _) in SOURCE_BACKENDS.items()})
+
+        def while_down():
+            # The outage takes several seconds of checks: say what is under way.
+            say("  (app3 is DOWN; the clients ask again, then app3 starts and HAProxy's checks bring it UP ...)")
+            return {name: who_serves(clients, frontend) for name, (frontend, _) in SOURCE_BACKENDS.items()}
+
+        out = lab.outage("app3", [backend for _, backend in SOURCE_BACKENDS.values()], during=while_down)
         after = out.result
         counts = {name: moved(before[name], after[name]) for name in SOURCE_BACKENDS}
         say(table(["clients", "consistent", "map-based"],
