@@ -57,23 +57,29 @@ def failures(junit_xml: Path) -> list[str]:
     return failed
 
 
+def suite_once(runtime: str, folder: Path, name: str) -> tuple[list[str], str]:
+    """The whole suite once, as make test runs it: the workers' part, then the tests that need
+    the machine alone. Returns the failed tests by name and pytest's summary line."""
+    failed, summary = [], ""
+    for part, extra in enumerate([[], ALONE_PASS]):
+        report = folder / f"{name}-{part}.xml"
+        result = run_suite([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                            "--runtime", runtime, f"--junitxml={report}", *extra])
+        found = failures(report) if report.exists() else [f"pytest exited {result.returncode}"]
+        if result.returncode != 0 and not found:
+            found = [f"pytest exited {result.returncode}: {result.stdout.strip().splitlines()[-1:]}"]
+        failed += found
+        summary = summary or (result.stdout.strip().splitlines()[-1] if result.stdout.strip() else "")
+    return failed, summary
+
+
 def soak(runs: int, runtime: str, say=print) -> int:
     seen = Counter()
     failed_runs = 0
     with tempfile.TemporaryDirectory() as folder:
         for run in range(1, runs + 1):
             began = time.monotonic()
-            failed, summary = [], ""
-            # As make test runs it: the workers' part, then the tests that need the machine alone.
-            for part, extra in enumerate([[], ALONE_PASS]):
-                report = Path(folder) / f"run-{run}-{part}.xml"
-                result = run_suite([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                                    "--runtime", runtime, f"--junitxml={report}", *extra])
-                found = failures(report) if report.exists() else [f"pytest exited {result.returncode}"]
-                if result.returncode != 0 and not found:
-                    found = [f"pytest exited {result.returncode}: {result.stdout.strip().splitlines()[-1:]}"]
-                failed += found
-                summary = summary or (result.stdout.strip().splitlines()[-1] if result.stdout.strip() else "")
+            failed, summary = suite_once(runtime, Path(folder), f"run-{run}")
             took = time.monotonic() - began
             say(f"run {run}/{runs}: {'ok' if not failed else 'FAILED'} in {took:.0f}s  {summary}")
             for name in failed:
