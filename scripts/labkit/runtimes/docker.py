@@ -105,6 +105,10 @@ def compose_command() -> list[str]:
     )
 
 
+# How long an interrupted compose may take to finish what it asked the engine for.
+COMPOSE_GRACE = 30
+
+
 def run_compose(record: Record, arguments: list[str], log_path, env=None,
                 timeout: float | None = None) -> subprocess.CompletedProcess:
     """Docker Compose on the lab's file, with the variables the kit adds (it interpolates
@@ -127,12 +131,15 @@ def run_compose(record: Record, arguments: list[str], log_path, env=None,
             process.wait()
             return subprocess.CompletedProcess(command, None)
         except BaseException:
-            # Interrupted: end compose first, then the caller tears down what it made.
-            process.terminate()
+            # Interrupted: let compose finish first (it has a session of its own, so the
+            # Ctrl-C did not reach it), then the caller tears down what it made. Ended
+            # halfway, compose leaves the engine creating containers it asked for, and they
+            # appear after the teardown has looked (seen under load: two of lab 5's three).
             try:
-                process.wait(15)
+                process.wait(COMPOSE_GRACE)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
             raise
     return subprocess.CompletedProcess(command, process.returncode)
 
