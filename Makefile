@@ -16,7 +16,7 @@ VENV    := .venv
 LABKIT  := $(VENV)/bin/labkit
 RUNTIME ?= auto
 export RUNTIME
-# After the two workers, in one process, the tests that need the machine to itself
+# After the workers, in one process, the tests that need the machine to itself
 # (labkit/pytest_plugin.py: ALONE_PASS).
 ALONE_PASS := -n 0 -m alone tests/test_workshop.py
 # Debian installs haproxy (and debootstrap) in /usr/sbin, off a normal user's PATH.

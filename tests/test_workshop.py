@@ -22,7 +22,7 @@ def labkit(*args, **env):
                           env={**os.environ, **env})
 
 
-@pytest.mark.alone  # it removes the images the other worker's Docker labs start from
+@pytest.mark.alone  # it removes the images the other workers' Docker labs start from
 def test_images_saved_removed_loaded_then_a_lab_runs_with_no_registry(docker_engine, tmp_path):
     archive = tmp_path / "labkit-images.tar.gz"
     saved = labkit("images", "save", str(archive))
