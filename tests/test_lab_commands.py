@@ -202,7 +202,8 @@ def test_ctrl_c_during_make_lab_5_stops_everything(runtime, moment, marker):
     returncode, printed = interrupt_make(["lab-5", "REQUESTS=1000000"], runtime, ready)
     assert returncode != 0
     assert "Interrupted; what this command started has been stopped." in printed
-    assert runner.leftovers() == []
+    left = runner.leftovers()
+    assert left == [], f"{left}\nmake printed:\n{printed}\n{diagnostics()}"
 
 
 @pytest.mark.labs(1)

@@ -207,3 +207,18 @@ def test_auto_runs_locally_and_says_why_when_docker_cannot_get_images(docker_eng
     assert said == ["RUNTIME=auto runs this lab locally: Docker answers, but it has no base image."]
     with pytest.raises(LabkitError, match="no base image"):
         runtimes.choose("docker", said.append)
+
+
+def test_a_ctrl_c_inside_interrupts_held_is_raised_once_the_block_has_ended():
+    import os
+    import signal
+
+    from labkit.errors import interrupts_held
+
+    finished = False
+    with pytest.raises(KeyboardInterrupt):
+        with interrupts_held():
+            os.kill(os.getpid(), signal.SIGINT)
+            finished = True
+    assert finished
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -1,5 +1,7 @@
 import faulthandler
 import signal
+import threading
+from contextlib import contextmanager
 
 
 class LabkitError(Exception):
@@ -26,3 +28,24 @@ def treat_kill_as_ctrl_c() -> None:
     signal.signal(signal.SIGHUP, _interrupt)
     # `kill -USR1` of a command that seems stuck prints where each of its threads is.
     faulthandler.register(signal.SIGUSR1, all_threads=True)
+
+
+@contextmanager
+def interrupts_held():
+    """A Ctrl-C (or a kill, treated as one) that arrives inside the block is raised once the
+    block has ended. Around the start of a child process: interrupted inside Popen, Python
+    loses the child, which then runs on, unseen by whatever cleans up. Only the main thread
+    can change how signals are handled; elsewhere the block runs as it is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = []
+    previous = {number: signal.signal(number, lambda signum, frame: held.append(signum))
+                for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        if held:
+            raise KeyboardInterrupt

@@ -15,7 +15,7 @@ import time
 from .. import compose, compose_v2, haproxy, images, paths, state
 from ..images import BACKEND_IMAGE
 from ..client import Answer
-from ..errors import LabkitError
+from ..errors import LabkitError, interrupts_held
 from ..state import Record
 
 PROJECT_LABEL = "com.docker.compose.project"
@@ -119,11 +119,13 @@ def run_compose(record: Record, arguments: list[str], log_path, env=None,
     with open(log_path, "a") as log:
         log.write(f"$ {' '.join(command)}\n")
         log.flush()
-        process = subprocess.Popen(
-            command, env=env, stdin=subprocess.DEVNULL, stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True,
-        )
+        process = None
         try:
+            with interrupts_held():
+                process = subprocess.Popen(
+                    command, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                    stderr=subprocess.STDOUT, start_new_session=True,
+                )
             process.wait(timeout)
         except subprocess.TimeoutExpired:
             log.write(f"(ended after {timeout:.0f}s: compose had not finished)\n")
@@ -132,9 +134,11 @@ def run_compose(record: Record, arguments: list[str], log_path, env=None,
             return subprocess.CompletedProcess(command, None)
         except BaseException:
             # Interrupted: let compose finish first (it has a session of its own, so the
-            # Ctrl-C did not reach it), then the caller tears down what it made. Ended
-            # halfway, compose leaves the engine creating containers it asked for, and they
-            # appear after the teardown has looked (seen under load: two of lab 5's three).
+            # Ctrl-C did not reach it), then the caller tears down what it made. A compose
+            # left running, or ended halfway, creates containers after the teardown has
+            # looked (seen under load: two of lab 5's three).
+            if process is None:
+                raise
             try:
                 process.wait(COMPOSE_GRACE)
             except subprocess.TimeoutExpired:
@@ -496,6 +500,8 @@ class DockerClients:
         self.container, self.addresses = None, []
 
     def __enter__(self):
+        import docker
+
         engine = client()
         project = self.record.project
         networks = engine.networks.list(filters={"label": f"{PROJECT_LABEL}={project}"})
@@ -529,6 +535,10 @@ class DockerClients:
                     ["python3", "/app/client.py", *(arg for a in extra for arg in ("--add-address", a))])
                 if added.exit_code != 0:
                     raise LabkitError(f"the clients' addresses could not be added: {added.output.decode(errors='replace')}")
+        except docker.errors.APIError as error:  # an address a service of the lab already has, say
+            self.__exit__()
+            raise LabkitError(f"no client of lab {self.record.lab} could be made at {self.addresses[0]}: "
+                              f"{error.explanation or error}") from None
         except BaseException:
             self.__exit__()
             raise
