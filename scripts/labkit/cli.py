@@ -7,7 +7,7 @@ import signal
 import sys
 
 from . import demo, paths, runner
-from .errors import LabkitError, treat_kill_as_ctrl_c
+from .errors import LabkitError, SettingError, treat_kill_as_ctrl_c
 from .labs import all_labs, find_lab, lab_list_text
 
 
@@ -47,16 +47,22 @@ def cmd_status(args) -> int:
     return 0
 
 
-def cmd_service(args) -> int:
-    """Stop, kill or start one of a running lab's services, in whichever runtime it runs."""
+def running_lab(number: str):
+    """The lab as it runs now, started by an earlier command."""
     from . import state
     from .running import RunningLab
 
-    lab = find_lab(args.lab)
+    lab = find_lab(number)
     record = state.load(lab.number)
     if not record:
         raise LabkitError(f"{lab} is not running. Start it with: make lab-{lab.number}")
-    running = RunningLab(lab, record, started=False)
+    return RunningLab(lab, record, started=False)
+
+
+def cmd_service(args) -> int:
+    """Stop, kill or start one of a running lab's services, in whichever runtime it runs."""
+    running = running_lab(args.lab)
+    lab = running.lab
     if args.action == "start":
         running.start_service(args.service)
     elif args.action in ("fail-checks", "pass-checks"):
@@ -66,6 +72,34 @@ def cmd_service(args) -> int:
     done = dict(stop="stopped", kill="killed", start="started", **{"fail-checks": "now fails its health checks",
                                                                   "pass-checks": "passes its health checks again"})
     print(f"lab {lab.number}: {args.service} {done[args.action]}")
+    return 0
+
+
+def cmd_ask(args) -> int:
+    """Requests to a running lab from a source address of the learner's choosing: locally
+    from 127.0.N.h (what curl --interface does), under Docker from a client container on
+    the lab's network, where an address of the host's own cannot be chosen. Prints, per
+    answer, the source, the status and the server that answered (X-Backend)."""
+    import ipaddress
+
+    running = running_lab(args.lab)
+    if args.frontend not in running.frontends:
+        raise SettingError(f"lab {running.lab.number} has no frontend {args.frontend!r}; it has "
+                           + ", ".join(running.frontends))
+    try:
+        host = int(ipaddress.IPv4Address(args.source)) & 0xFF
+    except ipaddress.AddressValueError:
+        raise SettingError(f"--from {args.source}: not an IPv4 address") from None
+    if any(":" not in header for header in args.header):
+        raise SettingError("--header takes 'NAME: VALUE'")
+    headers = {name.strip(): value.strip() for name, value in (h.split(":", 1) for h in args.header)}
+    with running.clients(hosts=[host]) as clients:
+        if clients.addresses != [args.source]:
+            raise SettingError(f"--from {args.source}: lab {running.lab.number}'s clients in the {running.runtime.name} "
+                               f"runtime come from its own network, e.g. --from {clients.addresses[0]}")
+        for answer in clients.answers(args.source, args.frontend, args.path, args.count, method=args.method,
+                                      headers=headers):
+            print(args.source, answer.status, answer.backend or "-")
     return 0
 
 
@@ -192,6 +226,18 @@ def parser() -> argparse.ArgumentParser:
     service.add_argument("service", help="a service of the lab's compose.yaml, e.g. app2")
     service.add_argument("action", choices=["stop", "kill", "start", "fail-checks", "pass-checks"])
     service.set_defaults(func=cmd_service)
+
+    ask = sub.add_parser("ask", help="send a running lab requests from a source address you choose (under "
+                                     "Docker, from inside the lab's network); print who answered")
+    ask.add_argument("lab")
+    ask.add_argument("path", nargs="?", default="/", help="default: /")
+    ask.add_argument("--from", dest="source", required=True, metavar="ADDRESS",
+                     help="127.0.N.h on your machine; under Docker, an address of the lab's network")
+    ask.add_argument("--frontend", default="http_front", help="default: http_front")
+    ask.add_argument("--count", type=int, default=1, help="how many requests, one after another (default 1)")
+    ask.add_argument("--method", default="GET")
+    ask.add_argument("--header", "-H", action="append", default=[], metavar="'NAME: VALUE'")
+    ask.set_defaults(func=cmd_ask)
 
     images = sub.add_parser("images", help="build the labs' images, or save/load them for a room without internet")
     images.add_argument("action", choices=["build", "save", "load"])
