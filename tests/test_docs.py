@@ -47,3 +47,57 @@ def test_each_recorded_output_on_a_page_says_which_haproxy_printed_it():
                 shown += 1
                 assert where in " ".join(lines[max(0, number - 6):number]), f"{paths.shown(page)}:{number + 1} does not say {where}"
     assert shown >= 2 * len(all_labs())
+
+
+def test_check_it_yourself_blocks_are_read_per_runtime():
+    from labkit import page_checks
+
+    text = '''## Check it yourself
+
+```console
+$ echo both
+both
+```
+
+=== "On your machine"
+
+    ```console
+    $ echo local
+    local
+    $ true
+    ```
+
+=== "In Docker (HAProxy 3.0)"
+
+    ```console
+    $ echo docker
+    docker
+    ```
+
+Prose again: for both.
+
+```bash
+echo shown, not run
+```
+
+## The next section
+
+```console
+$ echo not part of it
+```
+'''
+    assert page_checks.steps(text) == [
+        page_checks.Step("echo both", "both\n", ("local", "docker")),
+        page_checks.Step("echo local", "local\n", ("local",)),
+        page_checks.Step("true", "\n", ("local",)),
+        page_checks.Step("echo docker", "docker\n", ("docker",)),
+    ]
+
+
+@pytest.mark.parametrize("lab", all_labs(), ids=lambda lab: lab.name)
+def test_each_lab_page_has_commands_to_check_it_yourself_in_each_runtime(lab):
+    from labkit import page_checks
+
+    steps = page_checks.steps(page_checks.page(lab))
+    for runtime in ("local", "docker"):
+        assert [s for s in steps if runtime in s.runtimes], (lab.name, runtime)

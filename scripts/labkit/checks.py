@@ -5,20 +5,23 @@ with that lab's `lab` fixture, in each runtime.
 
 After the check of HAProxy's start-up log, one runs the lab's demonstration (`make
 lab-N`'s) on the freshly started lab and compares it with the docs page, and one runs the
-exercise's check on the untouched config. The rest look inside HAProxy's host with pytest-testinfra: this machine for the
+exercise's check on the untouched config, and one types the page's "Check it yourself"
+commands. The rest look inside HAProxy's host with pytest-testinfra: this machine for the
 local runtime, the haproxy container for Docker.
 """
 
 
 import os
+import subprocess
 
-from . import compose, recording
+from . import compose, page_checks, paths, recording
 
 # In this order: pytest runs a module's tests in the order their names were bound. HAProxy's
 # log is read before any server has gone down (which HAProxy logs as a warning), and the
 # demo needs the lab as `make lab-N` leaves it, before any other traffic.
 __all__ = ["test_haproxy_started_without_warnings", "test_make_lab_shows_what_its_docs_page_shows",
            "test_the_untouched_exercise_fails_its_check_with_a_hint",
+           "test_the_pages_own_commands_print_what_it_shows",
            "test_haproxy_runs_the_labs_config", "test_haproxy_runs_without_root",
            "test_haproxy_listens_where_the_lab_says", "test_haproxy_accepts_its_config",
            "test_backends_run_with_the_labs_environment",
@@ -68,6 +71,21 @@ def test_the_untouched_exercise_fails_its_check_with_a_hint(lab):
     assert hints and all(len(hint) > 40 for hint in hints), hints
     # Each with a second hint, nearer the answer, for `make check-lab-N HINT=2`.
     assert all(len(getattr(hint, "closer", "")) > 40 and hint.closer != hint for hint in hints), hints
+
+
+def test_the_pages_own_commands_print_what_it_shows(lab, tmp_path):
+    """The commands under the page's "Check it yourself", typed as the learner would in the
+    kit's folder, print what the page shows, in the runtime the page shows them for."""
+    steps = [s for s in page_checks.steps(page_checks.page(lab.lab)) if lab.runtime.name in s.runtimes]
+    assert steps, f"docs/labs/{lab.lab.name}.md has no {page_checks.HEADING!r} commands for {lab.runtime.name}"
+    # The kit's folder as the learner has it: in a test worker, the lab's state (its TLS
+    # certificate, say) is in the worker's share of .labkit.
+    (tmp_path / ".labkit").symlink_to(paths.state_dir())
+    (tmp_path / ".venv").symlink_to(paths.ROOT / ".venv")
+    for step in steps:
+        result = subprocess.run(["bash", "-c", step.command], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, f"$ {step.command}\n{result.stdout}{result.stderr}"
+        assert result.stdout.rstrip() + "\n" == step.output, f"$ {step.command}"
 
 
 def test_haproxy_runs_the_labs_config(lab):
