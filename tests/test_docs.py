@@ -101,3 +101,13 @@ def test_each_lab_page_has_commands_to_check_it_yourself_in_each_runtime(lab):
     steps = page_checks.steps(page_checks.page(lab))
     for runtime in ("local", "docker"):
         assert [s for s in steps if runtime in s.runtimes], (lab.name, runtime)
+
+
+@pytest.mark.parametrize("text", ['## Check it yourself\n\n=== "On Windows"\n\n    ```console\n    $ true\n    ```\n',
+                                  '## Check it yourself\n\n```console\n$ true\n'],
+                         ids=["a tab for no runtime", "a block never closed"])
+def test_check_it_yourself_blocks_that_would_be_skipped_are_errors(text):
+    from labkit import page_checks
+
+    with pytest.raises(ValueError):
+        page_checks.steps(text)

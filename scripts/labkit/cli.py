@@ -51,10 +51,11 @@ def running_lab(number: str):
     """The lab as it runs now, started by an earlier command."""
     from . import state
     from .running import RunningLab
+    from .runtimes import named
 
     lab = find_lab(number)
     record = state.load(lab.number)
-    if not record:
+    if not record or not named(record.runtime).alive(record):
         raise LabkitError(f"{lab} is not running. Start it with: make lab-{lab.number}")
     return RunningLab(lab, record, started=False)
 
@@ -82,14 +83,21 @@ def cmd_ask(args) -> int:
     answer, the source, the status and the server that answered (X-Backend)."""
     import ipaddress
 
+    if not args.path.startswith("/"):
+        raise SettingError(f"the path begins with /: {'/' + args.path}")
+    if args.count < 1:
+        raise SettingError("--count is 1 or more")
     running = running_lab(args.lab)
-    if args.frontend not in running.frontends:
-        raise SettingError(f"lab {running.lab.number} has no frontend {args.frontend!r}; it has "
-                           + ", ".join(running.frontends))
+    if args.frontend not in running.frontends or not running.frontends[args.frontend].startswith("http"):
+        http = [name for name, url in running.frontends.items() if url.startswith("http")]
+        raise SettingError(f"lab {running.lab.number} has no HTTP frontend {args.frontend!r}; it has "
+                           + ", ".join(http))
     try:
         host = int(ipaddress.IPv4Address(args.source)) & 0xFF
     except ipaddress.AddressValueError:
         raise SettingError(f"--from {args.source}: not an IPv4 address") from None
+    if not 1 <= host <= 254:
+        raise SettingError(f"--from {args.source}: the last number is 1 to 254")
     if any(":" not in header for header in args.header):
         raise SettingError("--header takes 'NAME: VALUE'")
     headers = {name.strip(): value.strip() for name, value in (h.split(":", 1) for h in args.header)}

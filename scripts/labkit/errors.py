@@ -32,20 +32,20 @@ def treat_kill_as_ctrl_c() -> None:
 
 @contextmanager
 def interrupts_held():
-    """A Ctrl-C (or a kill, treated as one) that arrives inside the block is raised once the
-    block has ended. Around the start of a child process: interrupted inside Popen, Python
+    """A Ctrl-C (or a kill, treated as one) that arrives inside the block is delivered once
+    the block has ended. Around the start of a child process: interrupted inside Popen, Python
     loses the child, which then runs on, unseen by whatever cleans up. Only the main thread
     can change how signals are handled; elsewhere the block runs as it is."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    held = []
-    previous = {number: signal.signal(number, lambda signum, frame: held.append(signum))
-                for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    held, previous = [], {}
     try:
+        for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            previous[number] = signal.signal(number, lambda signum, frame: held.append(signum))
         yield
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
-        if held:
-            raise KeyboardInterrupt
+        if held:  # now to the handler it was meant for, which may raise or ignore it
+            signal.raise_signal(held[0])

@@ -25,9 +25,10 @@ def page(lab) -> str:
 
 
 def steps(text: str) -> list[Step]:
-    if HEADING not in text:
+    heading = re.search(rf"^{HEADING}$", text, re.MULTILINE)
+    if not heading:
         return []
-    section = text.split(HEADING, 1)[1].split("\n## ", 1)[0]
+    section = text[heading.end():].split("\n## ", 1)[0]
     found, runtimes, block_indent, command, output = [], BOTH, None, None, []
 
     def finish():
@@ -40,11 +41,14 @@ def steps(text: str) -> list[Step]:
         if block_indent is None:
             tab = re.fullmatch(r'=== "([^"]+)"', stripped)
             if tab:
-                runtimes = next((r for title, r in TAB_RUNTIMES.items() if tab[1].startswith(title)), BOTH)
-                runtimes = runtimes if isinstance(runtimes, tuple) else (runtimes,)
+                named = [r for title, r in TAB_RUNTIMES.items() if tab[1].startswith(title)]
+                if not named:
+                    raise ValueError(f"{HEADING}: a tab is named for a runtime, not {tab[1]!r}: "
+                                     + ", ".join(TAB_RUNTIMES))
+                runtimes = (named[0],)
             elif stripped and indent == 0:
                 runtimes = BOTH  # prose after the tabs: what follows holds for both again
-            if stripped == "```console":
+            if stripped.split()[:1] == ["```console"]:
                 block_indent, command, output = indent, None, []
             continue
         if stripped == "```":
@@ -57,4 +61,6 @@ def steps(text: str) -> list[Step]:
             command, output = text_line[2:], []
         elif command is not None:
             output.append(text_line)
+    if block_indent is not None:
+        raise ValueError(f"{HEADING}: a console block is not closed")
     return found

@@ -141,7 +141,7 @@ def run_compose(record: Record, arguments: list[str], log_path, env=None,
                 raise
             try:
                 process.wait(COMPOSE_GRACE)
-            except subprocess.TimeoutExpired:
+            except (subprocess.TimeoutExpired, KeyboardInterrupt):  # or a second Ctrl-C: end it now
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
             raise
@@ -518,7 +518,7 @@ class DockerClients:
             created = engine.api.create_container(
                 # Root, with NET_ADMIN and NET_RAW of its own network namespace and nothing
                 # else, to add and announce its addresses; the clients run as the image's user.
-                BACKEND_IMAGE, ["sleep", "infinity"], name=f"{project}-clients", user="0",
+                BACKEND_IMAGE, ["sleep", "infinity"], name=f"{project}-clients-{os.getpid()}", user="0",
                 labels={PROJECT_LABEL: project, "com.docker.compose.service": "clients",
                         "com.docker.compose.oneoff": "False", "labkit.role": "client"},
                 host_config=engine.api.create_host_config(
