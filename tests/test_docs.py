@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from labkit import paths, recording
+from labkit import page_checks, paths, recording
 from labkit.labs import all_labs
 
 # One worker builds the site for both files that look at it; their `lab` starts nothing.
@@ -50,8 +50,6 @@ def test_each_recorded_output_on_a_page_says_which_haproxy_printed_it():
 
 
 def test_check_it_yourself_blocks_are_read_per_runtime():
-    from labkit import page_checks
-
     text = '''## Check it yourself
 
 ```console
@@ -96,8 +94,6 @@ $ echo not part of it
 
 @pytest.mark.parametrize("lab", all_labs(), ids=lambda lab: lab.name)
 def test_each_lab_page_has_commands_to_check_it_yourself_in_each_runtime(lab):
-    from labkit import page_checks
-
     steps = page_checks.steps(page_checks.page(lab))
     for runtime in ("local", "docker"):
         assert [s for s in steps if runtime in s.runtimes], (lab.name, runtime)
@@ -107,7 +103,5 @@ def test_each_lab_page_has_commands_to_check_it_yourself_in_each_runtime(lab):
                                   '## Check it yourself\n\n```console\n$ true\n'],
                          ids=["a tab for no runtime", "a block never closed"])
 def test_check_it_yourself_blocks_that_would_be_skipped_are_errors(text):
-    from labkit import page_checks
-
     with pytest.raises(ValueError):
         page_checks.steps(text)
