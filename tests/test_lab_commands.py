@@ -15,7 +15,7 @@ import time
 import psutil
 import pytest
 
-from labkit import images, paths, recording, runner, state
+from labkit import images, paths, recording, runner, state, stats
 from labkit.labs import find_lab
 from labkit.running import RunningLab
 from labkit.runtimes import docker as docker_runtime
@@ -168,6 +168,9 @@ def interrupt_make(targets: list[str], runtime: str, ready, send=ctrl_c, **env) 
     try:
         ready(output)
         started = psutil.Process(make_process.pid).children(recursive=True)
+        if make_process.poll() is not None:
+            runner.down_all(say=lambda message: None)  # what make left running would spoil the next test
+            pytest.fail("make had ended before the signal could be sent. It printed:\n" + output.text(0))
         send(make_process)
         try:
             make_process.wait(300)
@@ -212,7 +215,17 @@ def test_ctrl_c_during_threaded_traffic_prints_no_traceback(runtime):
     requests still under way must end without a word from their threads."""
     def ready(output):
         assert output.wait_for("Traffic to", timeout=900), output.text(0)
-        time.sleep(4)  # app2 stops 2 s in: some requests to it are under way
+        # HAProxy's own word that app2 has failed a check ("UP 1/3", on its way down), not a
+        # fixed sleep, which on a loaded machine once outlasted the whole demo. Until it is
+        # DOWN, HAProxy still sends requests to app2: some are under way.
+        [lab] = runner.running()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            status = {row["svname"]: row["status"] for row in stats.server_rows(stats.rows(lab.stats), "servers")}
+            if status["app2"] != "UP":
+                return
+            time.sleep(0.05)
+        pytest.fail(f"HAProxy still calls app2 UP 60 s into the traffic: {status}")
 
     returncode, printed = interrupt_make(["lab-1"], runtime, ready)
     assert returncode != 0
