@@ -20,7 +20,7 @@ from .. import haproxy, paths, state, system
 from ..client import answers_in_turn
 from ..client import session as client_session
 from ..compose import services_with_role
-from ..errors import LabkitError
+from ..errors import LabkitError, interrupts_held
 from ..state import Record
 
 # Every process the kit starts carries this variable (the state folder and lab number),
@@ -54,6 +54,9 @@ def tail(path, lines=15) -> str:
 
 
 def spawn(argv: list[str], env: dict[str, str], log_path) -> dict:
+    """Start a process of the lab; its pid, start time and log. The caller holds interrupts
+    (errors.interrupts_held) until the answer is in the record: a Ctrl-C in between would
+    leave a process that the record, and so the stop, does not know."""
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
             [str(a) for a in argv],
@@ -178,15 +181,17 @@ class LocalRuntime:
             env = {**base_environment(number), **service.environment,
                    "PORT": str(ports[service.name]), "BIND": "127.0.0.1", SERVICE: service.name}
             argv = [sys.executable, str(paths.BACKEND_APP)]
-            record.processes[service.name] = {
-                **spawn(argv, env, run_dir / f"{service.name}.log"),
-                "url": f"http://127.0.0.1:{ports[service.name]}", "argv": argv, "env": env,
-            }
+            with interrupts_held():  # a Ctrl-C lands once the process is in the record
+                record.processes[service.name] = {
+                    **spawn(argv, env, run_dir / f"{service.name}.log"),
+                    "url": f"http://127.0.0.1:{ports[service.name]}", "argv": argv, "env": env,
+                }
             state.save(record)
         wait_healthy(record.processes, deadline)
-        record.processes["haproxy"] = spawn(
-            [binary, "-W", "-db", "-f", config], {**haproxy_env, SERVICE: "haproxy"}, run_dir / "haproxy.log"
-        )
+        with interrupts_held():
+            record.processes["haproxy"] = spawn(
+                [binary, "-W", "-db", "-f", config], {**haproxy_env, SERVICE: "haproxy"}, run_dir / "haproxy.log"
+            )
         state.save(record)
         wait_healthy({"haproxy": record.processes["haproxy"]}, deadline)
 
@@ -221,7 +226,8 @@ class LocalRuntime:
         """Start a stopped backend again, on the same port, and wait until it answers."""
         info = record.processes[service]
         if not running_process(info):
-            info.update(spawn(info["argv"], info["env"], info["log"]))
+            with interrupts_held():
+                info.update(spawn(info["argv"], info["env"], info["log"]))
             state.save(record)
         wait_healthy({service: info}, deadline)
 
