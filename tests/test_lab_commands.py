@@ -247,7 +247,7 @@ def wait_for_a_lab(output, until_its_tests_run: bool) -> None:
         time.sleep(0.05)
     assert labs, output.text(0)
     if until_its_tests_run:
-        runner.wait_until_checked(labs[0].stats, time.monotonic() + 60)
+        stats.wait_until_checked(labs[0].stats, timeout=60)
         time.sleep(1)
 
 

@@ -108,6 +108,20 @@ def test_a_broken_config_gets_haproxys_message_with_file_and_line_and_starts_not
         recorded(request, "broken-config", re.sub(r"\] +\(\d+\) :", "] (PID) :", output), where=local_haproxy())
 
 
+def test_a_health_check_that_fails_is_told_after_the_demo(sandbox, runtime):
+    # `make lab-N` does not wait for HAProxy's own checks (runner.up), so it tells a failing
+    # one after the demo. app1's first check runs as HAProxy starts, and its answer is one
+    # round trip on this machine, while the look comes after the demo's 30 round trips
+    # through HAProxy: app1 has been checked by then.
+    config = sandbox / "labs" / "05-round-robin" / "haproxy.cfg"
+    config.write_text(config.read_text().replace(
+        "    balance roundrobin\n", "    balance roundrobin\n    option httpchk GET /no-such-page\n"))
+    code, output = labkit("run", "5", "--runtime", runtime, LABKIT_HOME=str(sandbox))
+    assert code == 0, output
+    assert "HAProxy's health checks fail for servers/app1 (DOWN, check L7STS)" in output, output
+    assert "The lab keeps running" in output
+
+
 def test_a_ctrl_c_during_the_docker_config_check_leaves_no_container(docker_engine, monkeypatch):
     # The check runs `haproxy -c` in a throwaway container that the SDK removes once it has
     # ended. A Ctrl-C while the SDK waits for it (made here by a wait that raises) left it

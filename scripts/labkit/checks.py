@@ -13,9 +13,8 @@ local runtime, the haproxy container for Docker.
 
 import os
 import subprocess
-import time
 
-from . import compose, page_checks, paths, recording, runner
+from . import compose, page_checks, paths, recording
 
 # In this order: pytest runs a module's tests in the order their names were bound. HAProxy's
 # log is read before any server has gone down (which HAProxy logs as a warning), and the
@@ -84,7 +83,7 @@ def test_the_pages_own_commands_print_what_it_shows(lab, tmp_path):
     (tmp_path / ".labkit").symlink_to(paths.state_dir())
     (tmp_path / ".venv").symlink_to(paths.ROOT / ".venv")
     # As `make lab-N` leaves the lab: a test before this one may have had a server down.
-    runner.wait_until_checked(lab.stats_url, time.monotonic() + runner.CHECK_TIMEOUT)
+    lab.wait_until_checked()
     no_proxy = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy", "all_proxy")}
     for step in steps:
         result = subprocess.run(["bash", "-c", step.command], cwd=tmp_path, capture_output=True, text=True,

@@ -8,7 +8,7 @@ client and by HAProxy, beside the share the config's weights promise.
 import re
 from collections import Counter
 
-from . import haproxy
+from . import haproxy, stats
 from .client import count_backends
 
 
@@ -82,3 +82,9 @@ def explore(lab, say=print) -> None:
     for name, url in places:
         say(f"  {name:<{width}}  {url}")
     say("The lab keeps running. Stop it with: make down")
+    # `make lab-N` does not wait for HAProxy's own checks (runner.up), so a check that fails
+    # at once, as one edited to ask the wrong path does, is told here.
+    failed = stats.failed_checks(stats.rows(lab.stats_url)) if lab.stats_url else []
+    if failed:
+        say(f"\nHAProxy's health checks fail for {', '.join(failed)}: it sends no traffic there until "
+            "they pass. The stats page shows why; the checks are set in the lab's haproxy.cfg.")

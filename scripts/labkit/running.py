@@ -65,13 +65,24 @@ class RunningLab:
         after = read()
         grown.update({f: after[f] - before[f] for f in fields})
 
+    def wait_until_checked(self, timeout: float = stats.CHECK_TIMEOUT) -> None:
+        stats.wait_until_checked(self.stats_url, timeout)
+
+    def wait_for_first_checks(self) -> None:
+        stats.wait_until_checked(self.stats_url, until="first")
+
     def stop_service(self, service: str, kill: bool = False) -> None:
+        # Until its first check passes, HAProxy holds a server one failure from DOWN (its
+        # health starts at `rise`): taken down then, it would fall after one failed check,
+        # not after `fall` of them as the config says and the labs measure.
+        self.wait_for_first_checks()
         self.runtime.stop_service(self.record, service, kill)
 
     def start_service(self, service: str, timeout: float = SERVICE_TIMEOUT) -> None:
         self.runtime.start_service(self.record, service, time.monotonic() + timeout)
 
     def signal_service(self, service: str, signum: int) -> None:
+        self.wait_for_first_checks()  # as stop_service does
         self.runtime.signal_service(self.record, service, signum)
 
     def wait_for_status(self, wanted: dict[tuple[str, str], str], timeout: float = STATUS_TIMEOUT) -> float:

@@ -44,6 +44,45 @@ def unchecked_servers(all_rows: list[dict[str, str]]) -> list[str]:
     ]
 
 
+def failed_checks(all_rows: list[dict[str, str]]) -> list[str]:
+    """Servers whose last health check failed (a server not checked yet says INI)."""
+    return [
+        f"{r['pxname']}/{r['svname']} ({r['status']}, check {r['check_status']})"
+        for r in server_rows(all_rows)
+        if r["check_status"].removeprefix("* ") not in ("", "INI") and not r["check_status"].endswith("OK")
+    ]
+
+
+CHECK_TIMEOUT = 30  # seconds for HAProxy's first round of checks, which it spreads over `inter`
+
+
+def not_checked_yet(all_rows: list[dict[str, str]]) -> list[str]:
+    return [f"{r['pxname']}/{r['svname']} (check INI)" for r in server_rows(all_rows)
+            if r["check_status"].removeprefix("* ") == "INI"]
+
+
+def wait_until_checked(stats_url: str | None, timeout: float = CHECK_TIMEOUT, until: str = "passed") -> None:
+    """Until HAProxy's stats page answers and reports every checked server UP after a
+    passed check (until="passed"), or after its first check, passed or not ("first"), or
+    nothing more ("answers")."""
+    if not stats_url:
+        return
+    pending_in = {"passed": unchecked_servers, "first": not_checked_yet, "answers": lambda _: []}[until]
+    deadline = time.monotonic() + timeout
+    pending = ["the stats page"]
+    while time.monotonic() < deadline:
+        try:
+            pending = pending_in(rows(stats_url))
+        except LabkitError:
+            pending = ["the stats page"]
+        if not pending:
+            return
+        time.sleep(0.05)  # cheap: one look at the stats CSV on loopback
+    if pending == ["the stats page"]:
+        raise LabkitError(f"HAProxy's stats page did not answer in time: {stats_url}")
+    raise LabkitError(f"HAProxy did not see its servers pass a health check in time: {', '.join(pending)}")
+
+
 def wait_for_status(stats_url: str, wanted: dict[tuple[str, str], str], timeout: float) -> float:
     """Until HAProxy reports each (backend, server) with the wanted status ("UP", "DOWN",
     "MAINT", ...); returns the seconds it took."""
