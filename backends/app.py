@@ -7,6 +7,8 @@
     DELAY         seconds to wait before answering anything but /healthz
     ROUTES        comma-separated names from ROUTE_CATALOGUE below
     THREADS       how many requests it serves at once
+    PROTOCOL      http (the default), or rdp: a stand-in for a Remote Desktop server, which
+                  answers a connection's first packet with its name (see serve_rdp_stand_in)
 
 Run it as `python app.py`.
 SIGUSR1 makes its /healthz fail (503) while everything else still answers, as a server
@@ -32,6 +34,16 @@ def hello(name):
 
 def any_path(name, anything=""):
     return text(f"Hello from {name}! You asked for {request.method} /{anything}\n")
+
+
+SLOWEST = 30.0  # seconds: a mistyped /slow/ must not hold a server's thread for hours
+
+
+def slow(name, seconds):
+    # Holds the request for a while: a server with `maxconn` fills up (lab 11's `first`).
+    seconds = min(seconds, SLOWEST)
+    time.sleep(seconds)
+    return text(f"Hello from {name}, after {seconds:g} s!\n")
 
 
 def static_file(name, path):
@@ -68,6 +80,7 @@ ROUTE_CATALOGUE = {
     "any": (["/", "/<path:anything>"], ALL_METHODS, any_path),
     "static": (["/static/<path:path>"], ["GET"], static_file),
     "api": (["/api/data"], ["GET"], api_data),
+    "slow": (["/slow/<float:seconds>", "/slow/<int:seconds>"], ["GET"], slow),
 }
 DEFAULT_ROUTES = "hello,data,whoami"
 
@@ -155,6 +168,48 @@ def connection_limit(wanted: int = CONNECTION_LIMIT) -> int:
     return wanted if soft == resource.RLIM_INFINITY else min(wanted, soft - SPARE_FILES)
 
 
+def rdp_cookie(first_packet: bytes) -> str | None:
+    """The mstshash value of an RDP client's first packet: after the 4-byte TPKT header and
+    the 7-byte X.224 Connection Request header, a line "Cookie: mstshash=NAME\\r\\n"."""
+    line = first_packet[11:].split(b"\r\n", 1)[0]
+    prefix = b"Cookie: mstshash="
+    return line[len(prefix):].decode("latin-1") if first_packet[:1] == b"\x03" and line.startswith(prefix) else None
+
+
+def serve_rdp_stand_in(name: str, host: str, port: int) -> None:
+    """A TCP server in place of a Remote Desktop one. A real server answers in binary and
+    goes on to a session; this one answers the first packet with a line naming itself and
+    the cookie it got, "rdp1 mstshash=alice", and closes. GET /healthz is answered as HTTP,
+    for the kit's and Docker's health probes; TCP checks only connect."""
+    import socketserver
+
+    class FirstPacket(socketserver.BaseRequestHandler):
+        def handle(self):
+            self.request.settimeout(5)
+            received = b""
+            try:
+                while b"\r\n" not in received and len(received) < 4096:
+                    chunk = self.request.recv(4096)
+                    if not chunk:
+                        return  # a TCP check: connected, sent nothing, gone
+                    received += chunk
+                if received.startswith(b"GET /healthz "):
+                    body, status = (b"ok\n", b"200 OK") if HEALTH["passing"] else (b"failing\n", b"503 Service Unavailable")
+                    self.request.sendall(b"HTTP/1.0 " + status + b"\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+                else:
+                    cookie = rdp_cookie(received)
+                    self.request.sendall(f"{name} mstshash={cookie if cookie is not None else '(none)'}\n".encode())
+            except OSError:
+                pass  # the client went away: nothing to answer
+
+    class Server(socketserver.ThreadingTCPServer):
+        allow_reuse_address = True
+        daemon_threads = True
+
+    with Server((host, port), FirstPacket) as server:
+        server.serve_forever()
+
+
 def main(argv):
     env = os.environ
     port = int(env.get("PORT", "8000"))
@@ -169,6 +224,10 @@ def main(argv):
     signal.signal(signal.SIGUSR1, lambda signum, frame: HEALTH.update(passing=False))
     signal.signal(signal.SIGUSR2, lambda signum, frame: HEALTH.update(passing=True))
     name = env.get("BACKEND_NAME", "app")
+    if env.get("PROTOCOL", "http") == "rdp":
+        print(f"{name} (an RDP stand-in) listening on {env.get('BIND', '0.0.0.0')}:{port}", flush=True)
+        serve_rdp_stand_in(name, env.get("BIND", "0.0.0.0"), port)
+        return 0
     app = create_app(name, float(env.get("DELAY", "0")), env.get("ROUTES", DEFAULT_ROUTES))
     print(f"{name} listening on {env.get('BIND', '0.0.0.0')}:{port}", flush=True)
     waitress.serve(

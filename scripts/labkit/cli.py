@@ -168,7 +168,8 @@ def cmd_bench(args) -> int:
 
 def cmd_prepare_tests(args) -> int:
     """What `make test` needs beyond .venv, installed where that can be done (system.py):
-    haproxy (every run has the local runtime), chromium for the browser test, and under
+    haproxy (every run has the local runtime), chromium for the browser test, socat for
+    the pages' Runtime API commands, and under
     Docker the labs' images, built before the first test rather than inside it, and the
     images that check every config on HAProxy 3.0 and 3.2 (tests/test_configs.py)."""
     import shutil
@@ -181,6 +182,8 @@ def cmd_prepare_tests(args) -> int:
     if not (shutil.which("chromium") or shutil.which("chromium-browser")) and not system.install(
             "chromium", "The test suite looks at every docs page in a real browser"):
         print(f"labkit: no chromium here, so the browser test will be skipped ({system.how_to_install('chromium')})")
+    if not shutil.which("socat"):  # the pages' own socat commands to the Runtime API, which the tests run
+        system.install("socat", "The labs' pages talk to HAProxy's Runtime API with socat")
     engine = docker_runtime.engine_if_any() if args.runtime in ("auto", "docker") else None
     if engine and (args.runtime == "docker" or not images.why_none_can_be_had(engine)):
         images.ensure_built(engine, paths.state_dir() / "images.log")

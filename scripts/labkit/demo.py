@@ -78,6 +78,8 @@ def explore(lab, say=print) -> None:
     places = [(name, f"{url}/") for name, url in lab.frontends.items()]
     if lab.stats_url:
         places.append(("stats page", lab.stats_url))
+    if lab.record.runtime_api:
+        places.append(("Runtime API", f"echo 'show info' | socat stdio tcp:{lab.record.runtime_api}"))
     width = max(len(name) for name, _ in places)
     for name, url in places:
         say(f"  {name:<{width}}  {url}")

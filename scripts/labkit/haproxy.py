@@ -162,6 +162,18 @@ def listeners(text: str, env: Mapping[str, str]) -> tuple[dict[str, str], str | 
     return frontends, stats
 
 
+def runtime_api_address(text: str, env: Mapping[str, str]) -> str | None:
+    """Where a learner reaches HAProxy's Runtime API: the global `stats socket` on a TCP
+    port (`ipv4@ADDRESS:PORT`), as 127.0.0.1:PORT; None for a lab without one."""
+    for section in sections(text, env):
+        if section.kind != "global":
+            continue
+        for args in section.directives("stats"):
+            if args[:1] == ["socket"] and len(args) > 1 and args[1].startswith("ipv4@"):
+                return f"127.0.0.1:{_port(args[1])}"
+    return None
+
+
 def map_server_addresses(text: str, addresses: Mapping[str, str]) -> str:
     """The config with each `server NAME HOST[:PORT]` whose HOST is a compose service
     pointed at the local address that service got. Nothing else changes, line for line,

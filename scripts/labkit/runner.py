@@ -36,6 +36,7 @@ class Plan:
     haproxy_env: dict
     frontends: dict
     stats: str | None
+    runtime_api: str | None  # HOST:PORT of HAProxy's stats socket, where the lab has one
 
 
 def plan(lab: Lab, runtime) -> Plan:
@@ -44,8 +45,10 @@ def plan(lab: Lab, runtime) -> Plan:
     services = compose.load_services(lab.compose_file, {**os.environ, **kit_env})
     haproxy_service = compose.haproxy_service(services, lab.compose_file)
     env = runtime.haproxy_environment(haproxy_service.environment, lab)
-    frontends, stats_url = haproxy.listeners(lab.config.read_text(), env)
-    return Plan(lab, kit_env, services, haproxy_service.ports, env, frontends, stats_url)
+    text = lab.config.read_text()
+    frontends, stats_url = haproxy.listeners(text, env)
+    return Plan(lab, kit_env, services, haproxy_service.ports, env, frontends, stats_url,
+                haproxy.runtime_api_address(text, env))
 
 
 def offline_check_input(lab: Lab, config: Path, folder: Path, seen_as: Path | None = None) -> tuple[Path, dict]:
@@ -163,7 +166,7 @@ def up(lab: Lab, requested_runtime: str | None = None, say=print, checked: bool 
     the_plan = plan(lab, runtime)
     check_ports_free(the_plan)
     record = Record(lab=lab.number, runtime=runtime.name, frontends=the_plan.frontends,
-                    stats=the_plan.stats, started_at=time.time())
+                    stats=the_plan.stats, runtime_api=the_plan.runtime_api, started_at=time.time())
     state.save(record)  # before anything starts, so that `make down` always finds it
     try:
         say(f"Starting {lab} with the {runtime.name} runtime ...")

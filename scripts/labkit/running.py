@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from . import client, haproxy, stats
+from .errors import LabkitError
 from .labs import Lab
 from .runtimes import Runtime, named
 from .state import Record
@@ -64,6 +65,12 @@ class RunningLab:
         yield grown
         after = read()
         grown.update({f: after[f] - before[f] for f in fields})
+
+    def runtime_api(self, command: str) -> str:
+        """HAProxy's answer to a Runtime API command, through the lab's stats socket."""
+        if not self.record.runtime_api:
+            raise LabkitError(f"{self.lab}'s haproxy.cfg opens no Runtime API (a global `stats socket ipv4@...`)")
+        return stats.runtime_api(self.record.runtime_api, command)
 
     def wait_until_checked(self, timeout: float = stats.CHECK_TIMEOUT) -> None:
         stats.wait_until_checked(self.stats_url, timeout)

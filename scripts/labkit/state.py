@@ -19,6 +19,7 @@ class Record:
     frontends: dict[str, str]
     stats: str | None
     started_at: float
+    runtime_api: str | None = None  # HOST:PORT of HAProxy's stats socket, where the lab has one
     # Docker: the compose project and how to run Docker Compose on the lab's file.
     project: str | None = None
     compose_file: str | None = None

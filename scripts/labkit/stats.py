@@ -2,6 +2,7 @@
 
 import csv
 import io
+import socket
 import time
 
 import requests
@@ -96,6 +97,21 @@ def wait_for_status(stats_url: str, wanted: dict[tuple[str, str], str], timeout:
             raise LabkitError(f"HAProxy did not report {wanted} within {timeout:g} s; it says {status}")
         # Often: lab 10 prints the time to DOWN, and compares it with the check settings.
         time.sleep(0.02)
+
+
+def runtime_api(address: str, command: str) -> str:
+    """HAProxy's answer to one Runtime API command (`set weight b/s 3`, `show table`, ...)
+    sent to its stats socket at HOST:PORT, as `socat stdio tcp:HOST:PORT` would."""
+    host, port = address.rsplit(":", 1)
+    try:
+        with socket.create_connection((host, int(port)), timeout=5) as connection:
+            connection.sendall(command.encode() + b"\n")
+            answer = b""
+            while chunk := connection.recv(65536):  # HAProxy closes once it has answered
+                answer += chunk
+    except OSError as error:
+        raise LabkitError(f"cannot reach HAProxy's Runtime API at {address}: {error}") from None
+    return answer.decode()
 
 
 def frontend_counter(stats_url: str, frontend: str, field: str) -> int:
