@@ -11,6 +11,7 @@ import time
 import pytest
 
 from labkit import paths
+from labkit.labs import find_lab
 from labkit.runtimes.local import free_ports, running_process, spawn, stop_processes, wait_healthy
 
 spec = importlib.util.spec_from_file_location("backend_app", paths.BACKEND_APP)
@@ -89,6 +90,41 @@ def test_health_can_be_made_to_fail_while_the_rest_still_answers():
     finally:
         backend_app.HEALTH["passing"] = True
     assert client.get("/healthz").status_code == 200
+
+
+def test_slow_holds_the_request_as_long_as_asked_and_no_longer_than_its_cap(monkeypatch):
+    slept = []
+    monkeypatch.setattr(backend_app.time, "sleep", slept.append)
+    client = backend_app.create_app("app1", routes="any,slow").test_client()
+    assert client.get("/slow/1.0").text == "Hello from app1, after 1 s!\n"
+    assert client.get("/slow/2").text == "Hello from app1, after 2 s!\n"
+    assert client.get("/slow/86400").status_code == 200
+    assert slept == [1.0, 2, backend_app.SLOWEST]
+    assert client.get("/slowly").text == "Hello from app1! You asked for GET /slowly\n"
+
+
+def test_the_rdp_cookie_is_read_after_the_tpkt_and_x224_headers():
+    packet = find_lab(11).load("demo").rdp_first_packet("alice")
+    assert packet[:4] == bytes([3, 0, 0, len(packet)])
+    assert backend_app.rdp_cookie(packet) == "alice"
+    assert backend_app.rdp_cookie(b"GET / HTTP/1.0\r\n") is None
+
+
+def test_the_rdp_stand_in_answers_a_first_packet_and_the_health_probe(tmp_path):
+    port, = free_ports(1)
+    server = spawn([sys.executable, paths.BACKEND_APP], {**os.environ, "BACKEND_NAME": "rdp1", "BIND": "127.0.0.1",
+                                                         "PORT": str(port), "PROTOCOL": "rdp"}, tmp_path / "rdp1.log")
+    try:
+        wait_healthy({"rdp1": {**server, "url": f"http://127.0.0.1:{port}"}}, time.monotonic() + 30)
+        rdp_connect = find_lab(11).load("demo").rdp_connect
+        assert rdp_connect(f"tcp://127.0.0.1:{port}", "alice", pause=0) == "rdp1"
+        with socket.create_connection(("127.0.0.1", port), timeout=5):
+            pass  # a TCP check: connects and leaves; the server carries on
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+            connection.sendall(b"GET /healthz HTTP/1.0\r\n\r\n")
+            assert connection.makefile("rb").readline() == b"HTTP/1.0 200 OK\r\n"
+    finally:
+        stop_processes([process for process in [running_process(server)] if process])
 
 
 @pytest.fixture

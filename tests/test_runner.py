@@ -122,6 +122,14 @@ listen stats
     assert stats == "http://127.0.0.1:9000/s"
 
 
+def test_the_runtime_api_is_a_global_stats_socket_on_a_tcp_port():
+    env = {"BIND_ADDR": "0.0.0.0", "API_PORT": "9109"}
+    assert haproxy.runtime_api_address(find_lab(11).config.read_text(), env) == "127.0.0.1:9109"
+    assert haproxy.runtime_api_address(find_lab(5).config.read_text(), env) is None
+    # A unix socket is inside the container under Docker: not one the kit can promise.
+    assert haproxy.runtime_api_address("global\n    stats socket /run/haproxy.sock level admin\n", env) is None
+
+
 def test_a_broken_config_gets_haproxys_message_with_the_labs_file_and_line(tmp_path):
     broken = tmp_path / "haproxy.cfg"
     broken.write_text("defaults\n    mode http\nbackend servers\n    balance roundrobin\n    random draw 2\n")
