@@ -49,17 +49,22 @@ def said(answer: str) -> str:
     return answer.strip() or "(nothing: done)"
 
 
+def both_turn(lab, say, n: int, when: str, headings: list[str], out: dict) -> None:
+    """n requests to static-rr and to roundrobin; the counts go into out[f"{backend} {when}"]."""
+    for backend in ("static_rr", "roundrobin"):
+        url = lab.frontends[f"{backend}_front"] + "/"
+        _, seen, counted = measured(lab, backend, lambda: answers_in_turn(url, n))
+        out[f"{backend} {when}"] = (seen, counted)
+    static_rr, roundrobin = out[f"static_rr {when}"], out[f"roundrobin {when}"]
+    say(table(["server", *headings, "HAProxy lbtot (static-rr, roundrobin)"],
+              [[s, static_rr[0][s], roundrobin[0][s], f"{static_rr[1][s]}, {roundrobin[1][s]}"] for s in SERVERS]))
+
+
 def turns(lab, say, n: int) -> dict:
     """static-rr and roundrobin with every weight 1; then a weight changed while they run."""
     out = {}
     say(f"\n1 · static-rr and roundrobin. {n} requests to each, every weight 1:")
-    for backend in ("static_rr", "roundrobin"):
-        url = lab.frontends[f"{backend}_front"] + "/"
-        _, seen, counted = measured(lab, backend, lambda: answers_in_turn(url, n))
-        out[f"{backend} before"] = (seen, counted)
-    say(table(["server", "static-rr", "roundrobin", "HAProxy lbtot (static-rr, roundrobin)"],
-              [[s, out["static_rr before"][0][s], out["roundrobin before"][0][s],
-                f"{out['static_rr before'][1][s]}, {out['roundrobin before'][1][s]}"] for s in SERVERS]))
+    both_turn(lab, say, n, "before", ["static-rr", "roundrobin"], out)
     try:
         say("\nThrough the Runtime API (the stats socket), app1's weight goes to 3 in both:")
         for backend in ("roundrobin", "static_rr"):
@@ -70,13 +75,7 @@ def turns(lab, say, n: int) -> dict:
         out["static_rr 0% answer"] = answer.strip()
         say(f"  set weight static_rr/app1 0%   (what static-rr does take)\n    HAProxy: {said(answer)}")
         say(f"\n{n} requests to each again:")
-        for backend in ("static_rr", "roundrobin"):
-            url = lab.frontends[f"{backend}_front"] + "/"
-            _, seen, counted = measured(lab, backend, lambda: answers_in_turn(url, n))
-            out[f"{backend} after"] = (seen, counted)
-        say(table(["server", "static-rr (app1 0%)", "roundrobin (app1 3)", "HAProxy lbtot (static-rr, roundrobin)"],
-                  [[s, out["static_rr after"][0][s], out["roundrobin after"][0][s],
-                    f"{out['static_rr after'][1][s]}, {out['roundrobin after'][1][s]}"] for s in SERVERS]))
+        both_turn(lab, say, n, "after", ["static-rr (app1 0%)", "roundrobin (app1 3)"], out)
     finally:
         lab.runtime_api("set weight roundrobin/app1 1")
         lab.runtime_api("set weight static_rr/app1 100%")
