@@ -73,9 +73,10 @@ def test_the_untouched_exercise_fails_its_check_with_a_hint(lab):
     assert all(len(getattr(hint, "closer", "")) > 40 and hint.closer != hint for hint in hints), hints
 
 
-def test_the_pages_own_commands_print_what_it_shows(lab, tmp_path):
+def test_the_pages_own_commands_print_what_it_shows(lab, demo_run, tmp_path):
     """The commands under the page's "Check it yourself", typed as the learner would in the
-    kit's folder, print what the page shows, in the runtime the page shows them for."""
+    kit's folder after `make lab-N` (demo_run: lab 12's table holds the demo's clients),
+    print what the page shows, in the runtime the page shows them for."""
     steps = [s for s in page_checks.steps(page_checks.page(lab.lab)) if lab.runtime.name in s.runtimes]
     assert steps, f"docs/labs/{lab.lab.name}.md has no {page_checks.HEADING!r} commands for {lab.runtime.name}"
     # The kit's folder as the learner has it: in a test worker, the lab's state (its TLS
