@@ -112,13 +112,15 @@ def test_a_health_check_that_fails_is_told_after_the_demo(sandbox, runtime):
     # `make lab-N` does not wait for HAProxy's own checks (runner.up), so it tells a failing
     # one after the demo. app1's first check runs as HAProxy starts, and its answer is one
     # round trip on this machine, while the look comes after the demo's 30 round trips
-    # through HAProxy: app1 has been checked by then.
+    # through HAProxy: app1's has failed by then, and the kit waits for the others' to name
+    # them all.
     config = sandbox / "labs" / "05-round-robin" / "haproxy.cfg"
     config.write_text(config.read_text().replace(
         "    balance roundrobin\n", "    balance roundrobin\n    option httpchk GET /no-such-page\n"))
     code, output = labkit("run", "5", "--runtime", runtime, LABKIT_HOME=str(sandbox))
     assert code == 0, output
-    assert "HAProxy's health checks fail for servers/app1 (DOWN, check L7STS)" in output, output
+    assert ("HAProxy's health checks fail for servers/app1 (DOWN, check L7STS), servers/app2 (DOWN, check L7STS), "
+            "servers/app3 (DOWN, check L7STS):") in output, output
     assert "The lab keeps running" in output
 
 

@@ -4,25 +4,15 @@ from collections import Counter
 
 from labkit import runtimes
 from labkit.client import answers_in_turn
-from labkit.demo import table
-from labkit.errors import LabkitError
+from labkit.demo import one_server_each, table
 
 SERVERS = ["app1", "app2", "app3"]
 SOURCE_BACKENDS = {"consistent": ("http_front", "by_source"), "map-based": ("source_map_front", "by_source_map")}
 
 
-def steady(answers: dict) -> dict[str, str]:
-    """{client address: the one server that answered all its requests}."""
-    servers = {address: {a.backend for a in got} for address, got in answers.items()}
-    unsteady = {address: s for address, s in servers.items() if len(s) != 1}
-    if unsteady:
-        raise LabkitError(f"clients answered by more than one server: {unsteady}")
-    return {address: s.pop() for address, s in servers.items()}
-
-
 def who_serves(clients, frontend: str) -> dict[str, str]:
     """{client address: the one server that answered its three requests}."""
-    return steady(runtimes.ask_every_client(clients, frontend, "/", 3))
+    return one_server_each(runtimes.ask_every_client(clients, frontend, "/", 3))
 
 
 def who_serves_paths(lab, paths: list[str]) -> dict[str, set[str]]:
@@ -45,7 +35,7 @@ def demo(lab, say=print):
         say(f"\n{settings['clients']} clients, {first} to {last}, send 3 requests each to balance source:")
         with lab.counting("by_source") as counted:
             answers = runtimes.ask_every_client(clients, "http_front", "/", 3)
-        before = {"consistent": steady(answers), "map-based": who_serves(clients, "source_map_front")}
+        before = {"consistent": one_server_each(answers), "map-based": who_serves(clients, "source_map_front")}
         per_server = Counter(before["consistent"].values())
         say(table(["server", "clients", "HAProxy lbtot"],
                   [[s, per_server[s], counted["lbtot"][s]] for s in SERVERS]))

@@ -2,13 +2,14 @@
 what each does when a server dies and comes back; and the uneven load persistence costs."""
 
 import threading
+import time
 from collections import Counter
 
 import requests
 
 from labkit import runtimes
 from labkit.client import answers_in_turn, session
-from labkit.demo import table
+from labkit.demo import one_server_each, table
 from labkit.errors import LabkitError
 
 SERVERS = ["app1", "app2", "app3"]
@@ -37,26 +38,17 @@ def one_user(url: str, count: int, cookie: str | None = None) -> tuple[list[str]
 
 def table_entries(lab) -> dict[str, str]:
     """{client address: server} as the stick table holds them (`show table by_table`)."""
-    names = {str(i): s for i, s in enumerate(SERVERS, 1)}  # server_id: the servers' order in the backend
     entries = {}
     for line in lab.runtime_api("show table by_table").splitlines()[1:]:
         fields = dict(word.split("=", 1) for word in line.split()[1:] if "=" in word)
         if "key" in fields:
-            entries[fields["key"]] = names.get(fields.get("server_id", ""), fields.get("server_id"))
+            entries[fields["key"]] = fields.get("server_key")
     return entries
-
-
-def steady(answers: dict) -> dict[str, str]:
-    servers = {address: {a.backend for a in got} for address, got in answers.items()}
-    unsteady = {address: s for address, s in servers.items() if len(s) != 1}
-    if unsteady:
-        raise LabkitError(f"clients answered by more than one server: {unsteady}")
-    return {address: s.pop() for address, s in servers.items()}
 
 
 def where(clients) -> dict[str, dict[str, str]]:
     """{"table"/"source": {client address: the server that answered its 2 requests}}."""
-    return {name: steady(runtimes.ask_every_client(clients, frontend, "/", 2))
+    return {name: one_server_each(runtimes.ask_every_client(clients, frontend, "/", 2))
             for name, (frontend, _) in BACKENDS.items()}
 
 
@@ -70,7 +62,7 @@ class CookieUser:
 
     def __init__(self, url: str, interval: float, cookie: str):
         self.url, self.interval, self.cookie = url, interval, cookie
-        self.http = session()
+        self.http = None
         self.answers: list[tuple[str | None, str | None]] = []  # (server or None if failed, cookie after)
         self.failures: list[str] = []
         self._stop = threading.Event()
@@ -89,8 +81,16 @@ class CookieUser:
             self._stop.wait(self.interval)
 
     def __enter__(self):
+        self.http = session()
         self._thread.start()
         return self
+
+    def wait_for_answers(self, count: int, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.answers) < count:
+            if time.monotonic() > deadline:
+                raise LabkitError(f"the cookie user had {len(self.answers)} answers after {timeout} s, not {count}")
+            time.sleep(0.01)
 
     def stop(self):
         self._stop.set()
@@ -154,6 +154,7 @@ def demo(lab, say=print):
             return where(clients)
 
         with user:
+            user.wait_for_answers(3)  # app3 answers it first, before the stop
             outage = lab.outage("app3", backends, during=while_down)
         during, after = outage.result, where(clients)
         last_cookie_server, last_cookie = user.answers[-1] if user.answers else (None, None)

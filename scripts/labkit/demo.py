@@ -10,6 +10,7 @@ from collections import Counter
 
 from . import haproxy, stats
 from .client import count_backends
+from .errors import LabkitError
 
 
 # 10, 33.3%, 0.7 s, 103 ms, 26 (26), or - for none
@@ -29,6 +30,16 @@ def table(header: list[str], rows: list[list]) -> str:
 
 def share(part: float, whole: float) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "-"
+
+
+def one_server_each(answers: dict) -> dict[str, str]:
+    """{client: the one server that answered all its requests}, from {client: its answers};
+    a client answered by more than one is an error, since the labs that ask say it sticks."""
+    servers = {client: {a.backend for a in got} for client, got in answers.items()}
+    unsteady = {client: s for client, s in servers.items() if len(s) != 1}
+    if unsteady:
+        raise LabkitError(f"clients answered by more than one server: {unsteady}")
+    return {client: s.pop() for client, s in servers.items()}
 
 
 def measured(lab, backend: str, send) -> tuple[list, Counter, Counter]:
@@ -84,9 +95,12 @@ def explore(lab, say=print) -> None:
     for name, url in places:
         say(f"  {name:<{width}}  {url}")
     say("The lab keeps running. Stop it with: make down")
-    # `make lab-N` does not wait for HAProxy's own checks (runner.up), so a check that fails
-    # at once, as one edited to ask the wrong path does, is told here.
+    # `make lab-N` does not wait for HAProxy's own checks (runner.up), so a check that fails,
+    # as one edited to ask the wrong path does, is told here. Only then is it worth waiting
+    # for the first check of every server (HAProxy spreads them over `inter`), to name all.
     failed = stats.failed_checks(stats.rows(lab.stats_url)) if lab.stats_url else []
     if failed:
+        stats.wait_until_checked(lab.stats_url, until="first")
+        failed = stats.failed_checks(stats.rows(lab.stats_url))
         say(f"\nHAProxy's health checks fail for {', '.join(failed)}: it sends no traffic there until "
             "they pass. The stats page shows why; the checks are set in the lab's haproxy.cfg.")

@@ -101,6 +101,7 @@ class RunningLab:
         it DOWN in each of `backends`, run `during()`, start it again and wait until HAProxy
         marks it UP. It is started again even when something in between fails."""
         down_in = {(backend, service): "DOWN" for backend in backends}
+        self.wait_for_first_checks()  # before the clock: `stopped` is just before the stop
         stopped = clock()
         self.stop_service(service, kill)
         gone = clock()

@@ -48,7 +48,7 @@ def unchecked_servers(all_rows: list[dict[str, str]]) -> list[str]:
 def failed_checks(all_rows: list[dict[str, str]]) -> list[str]:
     """Servers whose last health check failed (a server not checked yet says INI)."""
     return [
-        f"{r['pxname']}/{r['svname']} ({r['status']}, check {r['check_status']})"
+        f"{r['pxname']}/{r['svname']} ({r['status']}, check {r['check_status'].removeprefix('* ')})"
         for r in server_rows(all_rows)
         if r["check_status"].removeprefix("* ") not in ("", "INI") and not r["check_status"].endswith("OK")
     ]
@@ -81,6 +81,8 @@ def wait_until_checked(stats_url: str | None, timeout: float = CHECK_TIMEOUT, un
         time.sleep(0.05)  # cheap: one look at the stats CSV on loopback
     if pending == ["the stats page"]:
         raise LabkitError(f"HAProxy's stats page did not answer in time: {stats_url}")
+    if until == "first":
+        raise LabkitError(f"HAProxy had not checked every server in time: {', '.join(pending)}")
     raise LabkitError(f"HAProxy did not see its servers pass a health check in time: {', '.join(pending)}")
 
 
