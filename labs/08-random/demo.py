@@ -1,17 +1,20 @@
 """Lab 8's demonstration: how even random really is, and what a second draw buys."""
 
+from collections import Counter
+
 from labkit import bounds
 from labkit.client import answers_concurrently, answers_in_turn
 from labkit.demo import measured, share, table
 
 
 def spread(lab, backend, servers, send, say):
-    """Send, then print each server's count (client and HAProxy) beside a third each."""
+    """Send, then print each server's count (client and HAProxy) beside a third each;
+    return the answers in the order sent and HAProxy's count."""
     answers, seen, counted = measured(lab, backend, send)
     n = len(answers)
     say(table(["server", "client saw", "HAProxy lbtot", "expected", "observed"],
               [[s, seen[s], counted[s], share(1, len(servers)), share(seen[s], n)] for s in servers]))
-    return seen
+    return answers, counted
 
 
 def demo(lab, say=print):
@@ -19,11 +22,15 @@ def demo(lab, say=print):
     n = settings["requests"]
     servers = ["app1", "app2", "app3"]
     critical = bounds.chi2_critical(2, 1e-6)
+    rings = {}
     for frontend, backend, title in (("http_front", "servers", "weight 256: 4096 ring points per server"),
                                       ("coarse_ring_front", "coarse_ring", "weight 1, as in the episode: 16 points each")):
         url = lab.frontends[frontend] + "/"
         say(f"\n{n} requests one after another to {url} ({title}):")
-        seen = spread(lab, backend, servers, lambda: answers_in_turn(url, n), say)
+        answers, counted = spread(lab, backend, servers, lambda: answers_in_turn(url, n), say)
+        rings[backend] = {"order": [a.backend for a in answers], "statuses": {a.status for a in answers},
+                          "haproxy": counted}
+        seen = Counter(rings[backend]["order"])
         statistic = bounds.chi2_statistic([seen[s] for s in servers], [1 / 3] * 3)
         say(f"chi-square against a third each: {statistic:.1f} "
             f"(an exactly fair split goes above {critical:.1f} once in a million runs)")
@@ -43,4 +50,4 @@ def demo(lab, say=print):
     say("(each cell: answers the client saw (HAProxy's lbtot for the same run))")
     say("Expected: one draw sends the slow server about a third; with two it is chosen only when both\n"
         "draws land on it (1/3 x 1/3, about 11%), because otherwise it is the busier of the two.")
-    return choices
+    return {**choices, "rings": rings}

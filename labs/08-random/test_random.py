@@ -3,11 +3,11 @@
 Every bound below is sized so that it fails by chance at most once in a million runs when
 HAProxy does what the docs say; each says how."""
 
+from collections import Counter
 from itertools import pairwise
 
 from labkit import bounds
 from labkit.checks import *  # noqa: F401,F403 (the checks every lab runs)
-from labkit.client import count_backends
 
 SERVERS = ["app1", "app2", "app3"]
 # How far a server's share of HAProxy's hash ring may sit from a third at weight 256. Each
@@ -17,40 +17,42 @@ SERVERS = ["app1", "app2", "app3"]
 RING_BIAS = 0.01
 
 
-def test_many_requests_spread_evenly(lab):
-    n = 1500
-    with lab.counting("servers") as counted:
-        answers = lab.answers_in_turn(n)
-    seen = count_backends(answers)
-    assert {a.status for a in answers} == {200}
-    assert counted["lbtot"] == seen
+def test_many_requests_spread_evenly(demo_run):
+    """The requests `make lab-8` sends one after another to the ring of weight 256."""
+    ring = demo_run.measured["rings"]["servers"]
+    n = len(ring["order"])
+    assert n == 3000  # what the bounds below are derived for
+    seen = Counter(ring["order"])
+    assert ring["statuses"] == {200}
+    assert ring["haproxy"] == seen
 
     # Chi-square goodness of fit against a third each, 2 degrees of freedom. Were the ring
     # exactly fair, the statistic would follow a central chi-square; each server's share
     # may be off by up to RING_BIAS, which makes it noncentral with
-    # lambda = n * sum(bias^2 / (1/3)) <= 1500 * 3 * 2 * 0.01^2 = 0.9 (the biases sum to
+    # lambda = n * sum(bias^2 / (1/3)) <= 3000 * 3 * 2 * 0.01^2 = 1.8 (the biases sum to
     # zero, so at most two are 0.01 in size). The critical value is taken at 1e-7 rather
     # than 1e-6, leaving a factor of ten for the chi-square approximation of a multinomial
-    # with 500 expected per cell.
-    critical = bounds.chi2_critical(2, 1e-7, noncentrality=0.9)
-    assert 39 < critical < 41
+    # with 1000 expected per cell.
+    critical = bounds.chi2_critical(2, 1e-7, noncentrality=1.8)
+    assert 44 < critical < 46
     statistic = bounds.chi2_statistic([seen[s] for s in SERVERS], [1 / 3] * 3)
     assert statistic < critical, (seen, statistic)
 
 
-def test_no_pattern_from_one_request_to_the_next(lab):
+def test_no_pattern_from_one_request_to_the_next(demo_run):
     """Round robin never repeats a server twice in a row; hashing always does; random does
-    a third of the time."""
-    order = [a.backend for a in lab.answers_in_turn(1500)]
+    a third of the time. (The same requests as above: each bound holds on its own.)"""
+    order = demo_run.measured["rings"]["servers"]["order"]
+    assert len(order) == 3000
     # Disjoint pairs (1st, 2nd), (3rd, 4th), ... are independent draws: each pair names
     # the same server twice with probability sum of share^2, between 1/3 and
-    # 1/3 + 2 * RING_BIAS^2 = 0.3335. The number of such pairs among 750 is binomial;
+    # 1/3 + 2 * RING_BIAS^2 = 0.3335. The number of such pairs among 1500 is binomial;
     # Chernoff bounds give limits that each fail by chance at most 5e-7 of the time.
     pairs = list(zip(order[0::2], order[1::2]))
     same = sum(a == b for a, b in pairs)
     floor = bounds.binomial_floor(len(pairs), 1 / 3, 5e-7)
     ceiling = bounds.binomial_ceiling(len(pairs), 1 / 3 + 2 * RING_BIAS ** 2, 5e-7)
-    assert (floor, ceiling) == (183, 321)
+    assert (floor, ceiling) == (404, 600)
     assert floor <= same <= ceiling, same
     # And every server follows every server: no fixed order.
     assert {(a, b) for a, b in pairwise(order)} == {(a, b) for a in SERVERS for b in SERVERS}
