@@ -107,6 +107,7 @@ def test_two_labs_run_side_by_side_and_make_down_stops_both(runtime):
     assert runner.leftovers() == []
 
 
+@pytest.mark.labs()  # it starts none: any worker may run it beside the lab-5 tests
 def test_a_copied_kit_folder_makes_its_own_venv_and_leaves_the_original_alone(tmp_path):
     """An instructor copies a prepared kit with its .venv (cp -r kit kit2). The copy's
     scripts would run the original's Python, and pip would repoint the original's install

@@ -6,7 +6,7 @@ the lab whose folder holds the test file, in each runtime asked for.
     --runtime auto     local, and docker too where an engine answers and can have the labs' images
                        (what `make test` runs)
 
-With pytest-xdist (`-n 3 --dist loadgroup`, as `make test` runs it), labs run side by side:
+With pytest-xdist (`-n 4 --dist loadgroup`, as `make test` runs it), labs run side by side:
 each worker has its own share of the kit's state (paths.WORKER), and the tests that start
 the same lab, or labs together, run in one worker, one after another, since a lab's ports
 are the same in both runtimes. A test names the labs it starts: its lab folder, the
