@@ -4,7 +4,7 @@ from collections import Counter
 
 from labkit import bounds
 from labkit.client import answers_concurrently, answers_in_turn
-from labkit.demo import measured, share, table
+from labkit.demo import bar, measured, share, table
 
 
 def spread(lab, backend, servers, send, say):
@@ -12,8 +12,10 @@ def spread(lab, backend, servers, send, say):
     return the answers in the order sent and HAProxy's count."""
     answers, seen, counted = measured(lab, backend, send)
     n = len(answers)
-    say(table(["server", "client saw", "HAProxy lbtot", "expected", "observed"],
-              [[s, seen[s], counted[s], share(1, len(servers)), share(seen[s], n)] for s in servers]))
+    largest = max(seen.values(), default=0)
+    say(table(["server", "client saw", "HAProxy lbtot", "expected", "observed", ""],
+              [[s, seen[s], counted[s], share(1, len(servers)), share(seen[s], n), bar(seen[s], largest)]
+               for s in servers]))
     return answers, counted
 
 

@@ -28,6 +28,15 @@ def table(header: list[str], rows: list[list]) -> str:
     return "\n".join(lines)
 
 
+BAR_WIDTH = 10  # characters for the largest count: a table of five columns stays within 80
+
+
+def bar(count: float, largest: float, width: int = BAR_WIDTH) -> str:
+    """A bar of plain characters, as long against `width` as `count` is against the largest
+    count of its table: the split at a glance, in any terminal and on the docs pages."""
+    return "#" * round(width * count / largest) if largest else ""
+
+
 def share(part: float, whole: float) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "-"
 
@@ -64,14 +73,15 @@ def distribution(lab, count: int, say=print) -> dict:
     cycle = sum(weights.values())  # one round of the rotation: every server gets its weight
     rounds = [" ".join(order[i:i + cycle]) for i in range(0, min(2 * cycle, count), cycle)]
     say(f"The first answers, {cycle} to a round: " + " | ".join(rounds) + (" | ..." if count > 2 * cycle else ""))
+    largest = max(seen.values(), default=0)
     rows = [[server, seen.get(server, 0), haproxy_counts["stot"].get(server, 0),
              haproxy_counts["lbtot"].get(server, 0), share(weight, sum(weights.values())),
-             share(seen.get(server, 0), count)]
+             share(seen.get(server, 0), count), bar(seen.get(server, 0), largest)]
             for server, weight in weights.items()]
     rows.append(["total", sum(seen.values()), sum(haproxy_counts["stot"].values()),
-                 sum(haproxy_counts["lbtot"].values()), share(1, 1), share(sum(seen.values()), count)])
+                 sum(haproxy_counts["lbtot"].values()), share(1, 1), share(sum(seen.values()), count), ""])
     say("")
-    say(table(["server", "client saw", "HAProxy stot", "HAProxy lbtot", "expected", "observed"], rows))
+    say(table(["server", "client saw", "HAProxy stot", "HAProxy lbtot", "expected", "observed", ""], rows))
     say("(client saw: X-Backend headers; stot/lbtot: HAProxy's counters for this run; "
         "expected: the weights in haproxy.cfg)")
     return {"order": order, "client": dict(seen), "haproxy": {f: dict(c) for f, c in haproxy_counts.items()}}
