@@ -54,7 +54,8 @@ def test_overlapping_requests_go_mostly_to_the_fast_server(lab):
     overlaps = sum(any(i.at < j.answered - SLOW_DELAY and i.answered > j.at for i in fast) for j in slow)
     window = max((j.answered - SLOW_DELAY for j in slow), default=0) - min((j.at for j in slow), default=0)
     measured_floor = requests - 2 * (int(max(window, 0) // SLOW_DELAY) + 1) - overlaps
-    assert measured_floor > requests / 3, ("the machine stalled too long for this run to tell", overlaps, window)
+    # Round robin gives a server at most ceil(40 / 3) = 14 of 40: the floor must be above that.
+    assert measured_floor > -(-requests // 3), ("the machine stalled too long for this run to tell", overlaps, window)
     assert seen["app2"] >= measured_floor, (seen, overlaps, window)
 
 
