@@ -10,9 +10,10 @@
     PROTOCOL      http (the default), or rdp: a stand-in for a Remote Desktop server, which
                   answers a connection's first packet with its name (see serve_rdp_stand_in)
 
-Run it as `python app.py`.
-SIGUSR1 makes its /healthz fail (503) while everything else still answers, as a server
-being drained; SIGUSR2 makes it pass again.
+Run it as `python app.py`. Signals change how well it is, while its port stays open:
+    SIGUSR1  /healthz fails (503) and everything else still answers: a server being drained
+    SIGHUP   broken: every answer, /healthz's included, is a 500 (a lost database, say)
+    SIGUSR2  well again
 """
 
 import os
@@ -101,8 +102,9 @@ class BackendHeader:
         return self.wsgi_app(environ, start_with_header)
 
 
-# /healthz answers 200 while this holds; the signal handlers in main() flip it.
-HEALTH = {"passing": True}
+# /healthz answers 200 while "passing" holds, and nothing answers but 500 while "broken"
+# does; the signal handlers in main() flip them.
+HEALTH = {"passing": True, "broken": False}
 
 
 def create_app(name, delay=0.0, routes=DEFAULT_ROUTES):
@@ -124,6 +126,8 @@ def create_app(name, delay=0.0, routes=DEFAULT_ROUTES):
 
     @app.before_request
     def artificial_delay():
+        if HEALTH["broken"]:
+            return text(f"{name} is broken on purpose (SIGHUP; SIGUSR2 to mend it)\n", 500)
         if delay and request.path != "/healthz":
             time.sleep(delay)
 
@@ -194,7 +198,7 @@ def serve_rdp_stand_in(name: str, host: str, port: int) -> None:
                         return  # a TCP check: connected, sent nothing, gone
                     received += chunk
                 if received.startswith(b"GET /healthz "):
-                    body, status = (b"ok\n", b"200 OK") if HEALTH["passing"] else (b"failing\n", b"503 Service Unavailable")
+                    body, status = (b"ok\n", b"200 OK") if HEALTH["passing"] and not HEALTH["broken"] else (b"failing\n", b"503 Service Unavailable")
                     self.request.sendall(b"HTTP/1.0 " + status + b"\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
                 else:
                     cookie = rdp_cookie(received)
@@ -222,7 +226,8 @@ def main(argv):
     # out its timeout; end at once instead.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     signal.signal(signal.SIGUSR1, lambda signum, frame: HEALTH.update(passing=False))
-    signal.signal(signal.SIGUSR2, lambda signum, frame: HEALTH.update(passing=True))
+    signal.signal(signal.SIGHUP, lambda signum, frame: HEALTH.update(broken=True))
+    signal.signal(signal.SIGUSR2, lambda signum, frame: HEALTH.update(passing=True, broken=False))
     name = env.get("BACKEND_NAME", "app")
     if env.get("PROTOCOL", "http") == "rdp":
         print(f"{name} (an RDP stand-in) listening on {env.get('BIND', '0.0.0.0')}:{port}", flush=True)

@@ -51,6 +51,19 @@ def test_only_the_routes_asked_for_are_served():
     assert client.get("/healthz").status_code == 200
 
 
+def test_a_broken_app_answers_500_to_everything_and_still_names_itself():
+    """Up but broken (lab 13): the port answers, the app does not."""
+    client = backend_app.create_app("app3").test_client()
+    try:
+        backend_app.HEALTH["broken"] = True
+        for path in ("/", "/healthz", "/data"):
+            response = client.get(path)
+            assert (response.status_code, response.headers["X-Backend"]) == (500, "app3"), path
+    finally:
+        backend_app.HEALTH["broken"] = False
+    assert client.get("/").status_code == client.get("/healthz").status_code == 200
+
+
 def test_an_unknown_route_name_is_refused():
     with pytest.raises(SystemExit, match="unknown routes"):
         backend_app.create_app("app1", routes="hello,nope")

@@ -60,19 +60,32 @@ def running_lab(number: str):
     return RunningLab(lab, record, started=False)
 
 
+# `labkit service` actions that signal the backend app (backends/app.py): its port stays open.
+HEALTH_SIGNALS = {"fail-checks": (signal.SIGUSR1, "now fails its health checks"),
+                  "break": (signal.SIGHUP, "is broken: it answers every request with a 500"),
+                  "mend": (signal.SIGUSR2, "answers normally again"),
+                  "pass-checks": (signal.SIGUSR2, "passes its health checks again")}
+
+
 def cmd_service(args) -> int:
     """Stop, kill or start one of a running lab's services, in whichever runtime it runs."""
     running = running_lab(args.lab)
     lab = running.lab
     if args.action == "start":
         running.start_service(args.service)
-    elif args.action in ("fail-checks", "pass-checks"):
-        running.signal_service(args.service, signal.SIGUSR1 if args.action == "fail-checks" else signal.SIGUSR2)
+    elif args.action in HEALTH_SIGNALS:
+        running.signal_service(args.service, HEALTH_SIGNALS[args.action][0])
     else:
         running.stop_service(args.service, kill=args.action == "kill")
-    done = dict(stop="stopped", kill="killed", start="started", **{"fail-checks": "now fails its health checks",
-                                                                  "pass-checks": "passes its health checks again"})
+    done = dict(stop="stopped", kill="killed", start="started",
+                **{action: said for action, (_, said) in HEALTH_SIGNALS.items()})
     print(f"lab {lab.number}: {args.service} {done[args.action]}")
+    return 0
+
+
+def cmd_api(args) -> int:
+    """One Runtime API command to a running lab, as socat would send it."""
+    print(running_lab(args.lab).runtime_api(args.command), end="")
     return 0
 
 
@@ -231,12 +244,17 @@ def parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true")
     status.set_defaults(func=cmd_status)
 
-    service = sub.add_parser("service", help="stop, kill or start one service of a running lab, or make "
-                                            "its health checks fail (a drain) and pass again")
+    service = sub.add_parser("service", help="stop, kill or start one service of a running lab, make its "
+                                            "health checks fail (a drain) and pass again, or break and mend it")
     service.add_argument("lab")
     service.add_argument("service", help="a service of the lab's compose.yaml, e.g. app2")
-    service.add_argument("action", choices=["stop", "kill", "start", "fail-checks", "pass-checks"])
+    service.add_argument("action", choices=["stop", "kill", "start", *HEALTH_SIGNALS])
     service.set_defaults(func=cmd_service)
+
+    api = sub.add_parser("api", help="send a running lab's HAProxy one Runtime API command and print its answer")
+    api.add_argument("lab")
+    api.add_argument("command", help='e.g. "show servers state" or "set server ops/app2 state drain"')
+    api.set_defaults(func=cmd_api)
 
     ask = sub.add_parser("ask", help="send a running lab requests from a source address you choose (under "
                                      "Docker, from inside the lab's network); print who answered")
