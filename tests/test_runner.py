@@ -122,12 +122,16 @@ listen stats
     assert stats == "http://127.0.0.1:9000/s"
 
 
-def test_the_runtime_api_is_a_global_stats_socket_on_a_tcp_port():
+def test_the_runtime_api_is_a_stats_socket_on_a_tcp_port_or_a_relay_to_it():
     env = {"BIND_ADDR": "0.0.0.0", "API_PORT": "9109"}
     assert haproxy.runtime_api_address(find_lab(11).config.read_text(), env) == "127.0.0.1:9109"
     assert haproxy.runtime_api_address(find_lab(5).config.read_text(), env) is None
     # A unix socket is inside the container under Docker: not one the kit can promise.
     assert haproxy.runtime_api_address("global\n    stats socket /run/haproxy.sock level admin\n", env) is None
+    # Or a `listen` that relays a port to the socket (lab 13): the port, and not a frontend.
+    lab13 = runner.plan(find_lab(13), runtimes.named("local"))
+    assert lab13.runtime_api == "127.0.0.1:9309"
+    assert sorted(lab13.frontends) == ["http_front", "ops_front", "plain_front", "ramp_front"]
 
 
 def test_a_broken_config_gets_haproxys_message_with_the_labs_file_and_line(tmp_path):

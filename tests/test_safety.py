@@ -31,14 +31,20 @@ def administration_beyond_loopback(config: str) -> list[str]:
     every address of the container, whose ports Docker publishes on 127.0.0.1 only (each
     running lab's suite checks that, labkit.checks)."""
     found = []
-    for section in haproxy.sections(config, {"BIND_ADDR": "127.0.0.1"}):
+    all_sections = haproxy.sections(config, {"BIND_ADDR": "127.0.0.1"})
+    for section in all_sections:
         where = f"{section.kind} {section.name}".strip()
         for args in section.directives("stats"):
+            # abns@: an abstract socket, reachable from HAProxy's own network namespace only.
             if args[:1] == ["socket"] and not args[1].startswith(
-                    ("/", "unix@", "127.0.0.1:", "ipv4@127.0.0.1:", "[::1]:")):
+                    ("/", "unix@", "abns@", "127.0.0.1:", "ipv4@127.0.0.1:", "[::1]:")):
                 found.append(f"{where}: stats socket {args[1]}")
             if args[:1] == ["admin"] and "if" not in args and "unless" not in args:
                 found.append(f"{where}: stats admin for everyone")
+    for relay in haproxy.runtime_api_relays(all_sections):
+        # A TCP door to the socket: it must turn away every address but this machine's.
+        if not any(args[:3] == ["connection", "reject", "unless"] for args in relay.directives("tcp-request")):
+            found.append(f"listen {relay.name}: the Runtime API for everyone")
     return found
 
 
@@ -54,6 +60,8 @@ def test_administration_beyond_loopback_is_caught():
     config = ("global\n    stats socket ipv4@0.0.0.0:9999 level admin\n"
               "    stats socket /run/haproxy.sock mode 600 level admin\n"
               "frontend stats\n    stats enable\n    stats admin\n"
-              "frontend safe_stats\n    stats admin if LOCALHOST\n")
+              "frontend safe_stats\n    stats admin if LOCALHOST\n"
+              "listen open_door\n    mode tcp\n    bind :9998\n    server cli /run/haproxy.sock\n")
     assert administration_beyond_loopback(config) == ["global: stats socket ipv4@0.0.0.0:9999",
-                                                       "frontend stats: stats admin for everyone"]
+                                                       "frontend stats: stats admin for everyone",
+                                                       "listen open_door: the Runtime API for everyone"]

@@ -143,10 +143,11 @@ def listeners(text: str, env: Mapping[str, str]) -> tuple[dict[str, str], str | 
 
     The host is always 127.0.0.1: what HAProxy binds inside a container is published there."""
     frontends, stats, mode = {}, None, "http"
-    for section in sections(text, env):
+    all_sections = sections(text, env)
+    for section in all_sections:
         if section.kind == "defaults":
             mode = (section.directives("mode") or [[mode]])[-1][0]
-        if section.kind not in ("frontend", "listen"):
+        if section.kind not in ("frontend", "listen") or section in runtime_api_relays(all_sections):
             continue
         binds = section.directives("bind")
         if not binds:
@@ -162,15 +163,30 @@ def listeners(text: str, env: Mapping[str, str]) -> tuple[dict[str, str], str | 
     return frontends, stats
 
 
+def stats_sockets(all_sections: list[Section]) -> list[str]:
+    """The addresses of the global `stats socket` lines: ipv4@HOST:PORT, abns@NAME, a path."""
+    return [args[1] for section in all_sections if section.kind == "global"
+            for args in section.directives("stats") if args[:1] == ["socket"] and len(args) > 1]
+
+
+def runtime_api_relays(all_sections: list[Section]) -> list[Section]:
+    """`listen` sections whose server is the stats socket itself: a TCP door to the Runtime
+    API that can have an access list, which the socket cannot (lab 13)."""
+    sockets = stats_sockets(all_sections)
+    return [section for section in all_sections if section.kind == "listen" and section.directives("bind")
+            and any(args[1:2] and args[1] in sockets for args in section.directives("server"))]
+
+
 def runtime_api_address(text: str, env: Mapping[str, str]) -> str | None:
-    """Where a learner reaches HAProxy's Runtime API: the global `stats socket` on a TCP
-    port (`ipv4@ADDRESS:PORT`), as 127.0.0.1:PORT; None for a lab without one."""
-    for section in sections(text, env):
-        if section.kind != "global":
-            continue
-        for args in section.directives("stats"):
-            if args[:1] == ["socket"] and len(args) > 1 and args[1].startswith("ipv4@"):
-                return f"127.0.0.1:{_port(args[1])}"
+    """Where a learner reaches HAProxy's Runtime API, as 127.0.0.1:PORT: the global `stats
+    socket` on a TCP port (`ipv4@ADDRESS:PORT`), or a `listen` section that relays to it;
+    None for a lab without either."""
+    all_sections = sections(text, env)
+    for address in stats_sockets(all_sections):
+        if address.startswith("ipv4@"):
+            return f"127.0.0.1:{_port(address)}"
+    for relay in runtime_api_relays(all_sections):
+        return f"127.0.0.1:{_port(relay.directives('bind')[0][0])}"
     return None
 
 
