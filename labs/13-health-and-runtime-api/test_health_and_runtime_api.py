@@ -58,14 +58,15 @@ def test_a_plain_check_keeps_the_broken_server_and_every_one_of_its_answers_fail
     plain = demo_run.measured["broken"]["backends"]["plain_check"]
     assert (plain["status"], plain["check"]) == ("UP", "L4OK")  # the port answers: the check passes
     answers = plain["answers"]
-    # Round robin keeps dealing app3 its turn: a third of the requests (within one, where
-    # the window's edges cut a round), and every one of them fails, after the DOWN too.
+    # From app3's first 500 on (the signal takes a moment to arrive), round robin keeps
+    # dealing app3 its turn: a third of the requests (within one, where the window's edges
+    # cut a round), and every one of them fails, after the DOWN too.
     from_app3 = [status for status, server in answers if server == "app3"]
     assert abs(len(from_app3) - len(answers) / 3) <= 1, (len(from_app3), len(answers))
     assert set(from_app3) == {500} and all(status == 200 for status, server in answers if server != "app3")
     assert any(server == "app3" for _, server in plain["after_down"])
-    # HAProxy counted the same 500s from app3 as the client got (and none before the break).
-    assert plain["hrsp_5xx"]["app3"] == len(from_app3)
+    # HAProxy counted the same 500s from app3 as the client got, over the whole traffic.
+    assert plain["hrsp_5xx"] == Counter(app3=plain["failed_in_all"])
 
 
 def test_an_http_check_takes_the_broken_server_out_within_its_fall_times_inter(lab, demo_run):
@@ -76,7 +77,7 @@ def test_an_http_check_takes_the_broken_server_out_within_its_fall_times_inter(l
     failed = [server for status, server in http["answers"] if status != 200]
     assert failed and set(failed) == {"app3"}
     assert all(status == 200 for status, _ in http["after_down"]), http["after_down"]
-    assert http["hrsp_5xx"]["app3"] == len(failed)
+    assert http["hrsp_5xx"] == Counter(app3=http["failed_in_all"])
     # DOWN after `fall` failed checks, a check every `inter`: the first failing check comes
     # within one interval of the break, then fall - 1 more. The break is taken just before
     # the signal is sent, and the kit's polling of the stats page only adds: a quarter
@@ -129,11 +130,11 @@ def test_the_runtime_api_answers_this_machine_only(lab):
 ASK_RUNTIME_API = """
 import socket, sys
 host, port, *source = sys.argv[1:]
-with socket.create_connection((host, int(port)), timeout=5, source_address=(source[0], 0) if source else None) as s:
-    s.sendall(b"show info\\n")
-    try:
+try:
+    with socket.create_connection((host, int(port)), timeout=5, source_address=(source[0], 0) if source else None) as s:
+        s.sendall(b"show info\\n")
         got = s.recv(100)
-    except ConnectionResetError:
-        got = b""
-    print(repr(got) if got else "no answer")
+except (ConnectionResetError, BrokenPipeError):  # cut off: at once, or as it wrote
+    got = b""
+print(repr(got) if got else "no answer")
 """
