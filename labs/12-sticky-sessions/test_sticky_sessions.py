@@ -10,6 +10,7 @@ the hash would hold only by luck for other addresses, the comment says how likel
 from collections import Counter
 
 from labkit.checks import *  # noqa: F401,F403 (the checks every lab runs)
+from labkit.checks import test_the_runtime_api_answers_this_machine_only  # noqa: F401
 from labkit.labs import find_lab
 
 SERVERS = {"app1", "app2", "app3"}

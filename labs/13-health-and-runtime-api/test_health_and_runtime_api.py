@@ -5,12 +5,10 @@ takes out; the same server coming back slowly; and a Runtime API for this machin
 The Runtime API's steps are round robin over servers that are all UP: their counts are
 exact. The break and the slow start are timed, and their bounds are derived beside them."""
 
-import shlex
-import subprocess
-import sys
 from collections import Counter
 
 from labkit.checks import *  # noqa: F401,F403 (the checks every lab runs)
+from labkit.checks import test_the_runtime_api_answers_this_machine_only  # noqa: F401
 from labkit.haproxy import health_checks
 from labkit.labs import find_lab
 
@@ -110,31 +108,3 @@ def test_the_server_that_comes_back_gets_its_share_step_by_step(demo_run):
     # The client and HAProxy count the same picks.
     answered = Counter(server for _, status, server in back["answers"])
     assert back["lbtot"] == answered
-
-
-def test_the_runtime_api_answers_this_machine_only(lab):
-    assert "Name: HAProxy" in lab.runtime_api("show info")
-    port = int(lab.record.runtime_api.rsplit(":", 1)[1])
-    # From any other address the door closes before a byte is read: locally from a loopback
-    # alias, under Docker from a backend's container on the lab's network.
-    if lab.runtime.name == "local":
-        said = subprocess.run([sys.executable, "-c", ASK_RUNTIME_API, "127.0.0.1", str(port), "127.0.13.10"],
-                              capture_output=True, text=True, check=True).stdout
-    else:
-        host, _ = lab.service_host("app1")
-        said = host.check_output(f"python3 -c {shlex.quote(ASK_RUNTIME_API)} haproxy {port}")
-    assert said.strip() == "no answer", said
-
-
-# What a client elsewhere gets from the Runtime API's port: run with HOST PORT [SOURCE].
-ASK_RUNTIME_API = """
-import socket, sys
-host, port, *source = sys.argv[1:]
-try:
-    with socket.create_connection((host, int(port)), timeout=5, source_address=(source[0], 0) if source else None) as s:
-        s.sendall(b"show info\\n")
-        got = s.recv(100)
-except (ConnectionResetError, BrokenPipeError):  # cut off: at once, or as it wrote
-    got = b""
-print(repr(got) if got else "no answer")
-"""

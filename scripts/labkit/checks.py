@@ -8,11 +8,15 @@ lab-N`'s) on the freshly started lab and compares it with the docs page, and one
 exercise's check on the untouched config, and one types the page's "Check it yourself"
 commands. The rest look inside HAProxy's host with pytest-testinfra: this machine for the
 local runtime, the haproxy container for Docker.
+
+A lab with a Runtime API also imports test_the_runtime_api_answers_this_machine_only.
 """
 
 
 import os
+import shlex
 import subprocess
+import sys
 
 from . import compose, page_checks, paths, recording
 
@@ -174,3 +178,32 @@ def test_nothing_listens_beyond_loopback(lab):
                 for connection in member.net_connections(kind="inet"):
                     if connection.status == psutil.CONN_LISTEN:
                         assert connection.laddr.ip == "127.0.0.1", (name, connection.laddr)
+
+
+def test_the_runtime_api_answers_this_machine_only(lab):
+    """The Runtime API can take every server out: this machine reaches it, nothing else
+    does, neither another address locally nor another container of the lab's network."""
+    assert "Name: HAProxy" in lab.runtime_api("show info")
+    port = lab.record.runtime_api.rsplit(":", 1)[1]
+    if lab.runtime.name == "local":
+        said = subprocess.run([sys.executable, "-c", ASK_RUNTIME_API, "127.0.0.1", port, f"127.0.{lab.lab.number}.10"],
+                              capture_output=True, text=True, check=True).stdout
+    else:
+        services = compose.load_services(lab.lab.compose_file, os.environ)
+        host, _ = lab.service_host(compose.services_with_role(services, "backend")[0].name)
+        said = host.check_output(f"python3 -c {shlex.quote(ASK_RUNTIME_API)} haproxy {port}")
+    assert said.strip() == "no answer", said
+
+
+# What a client elsewhere gets from the Runtime API's port: run with HOST PORT [SOURCE].
+ASK_RUNTIME_API = """
+import socket, sys
+host, port, *source = sys.argv[1:]
+try:
+    with socket.create_connection((host, int(port)), timeout=5, source_address=(source[0], 0) if source else None) as s:
+        s.sendall(b"show info\\n")
+        got = s.recv(100)
+except (ConnectionResetError, BrokenPipeError):  # cut off: at once, or as it wrote
+    got = b""
+print(repr(got) if got else "no answer")
+"""
