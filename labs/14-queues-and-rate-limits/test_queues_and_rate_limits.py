@@ -20,7 +20,9 @@ def test_a_burst_beyond_maxconn_waits_in_the_queue_and_past_timeout_queue_gets_a
     # six wait 1 s and are served, and the last three would wait 2 s: past `timeout queue`
     # (1.5 s), HAProxy answers them 503. The margins, 0.5 s either side of 1.5 s, absorb
     # arrivals spread over up to half a second.
-    assert burst["qcur"] == burst["qmax"] == 9, burst
+    # qmax is 9 once all have arrived; half a second in (qcur), on a busy machine some may
+    # still be on their way.
+    assert burst["qmax"] == 9 and 0 < burst["qcur"] <= 9, burst
     served = sorted(seconds for status, seconds in burst["answers"] if status == 200)
     refused = [(status, seconds) for status, seconds in burst["answers"] if status != 200]
     assert len(served) == 12 and len(refused) == 3, burst["answers"]
