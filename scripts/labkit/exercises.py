@@ -28,6 +28,14 @@ class Problem(str):
         return problem
 
 
+def same_server_lines(reference: str, yours: str, backend: str) -> bool:
+    """Whether a backend's `server` lines are as the lab's config has them (for a checker's
+    must_stay, where the task changes how a backend picks, not what it picks from)."""
+    def server_lines(text):
+        return [s.directives("server") for s in haproxy.sections(text) if s.name == backend]
+    return server_lines(yours) == server_lines(reference)
+
+
 def learners_copy(lab, say=print):
     copy = lab.path / "exercise" / "haproxy.cfg"
     if not copy.exists():

@@ -6,9 +6,9 @@ draws, allowing each request at most a 0.16 chance of landing on it (measured: 0
 0.12), it goes above 225 at most as rarely. So the untouched config fails this check and a
 second draw passes it, both all but surely."""
 
-from labkit import bounds, haproxy
+from labkit import bounds
 from labkit.client import answers_concurrently, count_backends
-from labkit.exercises import Problem
+from labkit.exercises import Problem, same_server_lines
 
 REQUESTS, CLIENTS = 1000, 8
 
@@ -16,9 +16,7 @@ MAY_CHANGE = {"backend one_draw"}
 
 
 def must_stay(reference: str, yours: str) -> list[str]:
-    def server_lines(text):
-        return [s.directives("server") for s in haproxy.sections(text) if s.name == "one_draw"]
-    if server_lines(yours) != server_lines(reference):
+    if not same_server_lines(reference, yours, "one_draw"):
         return [Problem("one_draw's `server` lines must stay as they are: the task is to change how HAProxy "
                         "picks among the same three servers, not their weights.",
                         closer="Put the three server lines back as the lab's config has them; what "

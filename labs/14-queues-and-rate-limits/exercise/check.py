@@ -1,8 +1,7 @@
 """Lab 14's exercise: the burst is all answered, through the queue, with maxconn 2 kept."""
 
-from labkit import haproxy
 from labkit.client import answers_concurrently
-from labkit.exercises import Problem
+from labkit.exercises import Problem, same_server_lines
 from labkit.labs import find_lab
 
 MAY_CHANGE = {"backend queued"}
@@ -10,9 +9,7 @@ SETTINGS = find_lab(14).manifest["demo"]
 
 
 def must_stay(reference: str, yours: str) -> list[str]:
-    def server_lines(text):
-        return [s.directives("server") for s in haproxy.sections(text) if s.name == "queued"]
-    if server_lines(yours) != server_lines(reference):
+    if not same_server_lines(reference, yours, "queued"):
         return [Problem("queued's `server` lines must stay as they are, `maxconn 2` included: the apps "
                         "cannot take more at once, and the task is to let the rest wait for them.",
                         closer="Put the three server lines back as the lab's config has them; what changes "
