@@ -42,8 +42,11 @@ def administration_beyond_loopback(config: str) -> list[str]:
             if args[:1] == ["admin"] and "if" not in args and "unless" not in args:
                 found.append(f"{where}: stats admin for everyone")
     for relay in haproxy.runtime_api_relays(all_sections):
-        # A TCP door to the socket: it must turn away every address but this machine's.
-        if not any(args[:3] == ["connection", "reject", "unless"] for args in relay.directives("tcp-request")):
+        # A TCP door to the socket: it must turn away every address but this machine's,
+        # 127.0.0.1 and "${HOST_ON_LAB_NETWORK}" (its address on the lab's Docker network;
+        # not set here, so it reads as "").
+        if not any(args[:6] == ["connection", "reject", "unless", "{", "src", "127.0.0.1"]
+                   and args[6:] in (["}"], ["", "}"]) for args in relay.directives("tcp-request")):
             found.append(f"listen {relay.name}: the Runtime API for everyone")
     return found
 
@@ -61,7 +64,10 @@ def test_administration_beyond_loopback_is_caught():
               "    stats socket /run/haproxy.sock mode 600 level admin\n"
               "frontend stats\n    stats enable\n    stats admin\n"
               "frontend safe_stats\n    stats admin if LOCALHOST\n"
-              "listen open_door\n    mode tcp\n    bind :9998\n    server cli /run/haproxy.sock\n")
+              "listen open_door\n    mode tcp\n    bind :9998\n    server cli /run/haproxy.sock\n"
+              "listen door_for_all\n    mode tcp\n    bind :9997\n"
+              "    tcp-request connection reject unless { always_true }\n    server cli /run/haproxy.sock\n")
     assert administration_beyond_loopback(config) == ["global: stats socket ipv4@0.0.0.0:9999",
                                                        "frontend stats: stats admin for everyone",
-                                                       "listen open_door: the Runtime API for everyone"]
+                                                       "listen open_door: the Runtime API for everyone",
+                                                       "listen door_for_all: the Runtime API for everyone"]

@@ -85,7 +85,7 @@ def cmd_service(args) -> int:
 
 def cmd_api(args) -> int:
     """One Runtime API command to a running lab, as socat would send it."""
-    print(running_lab(args.lab).runtime_api(args.command), end="")
+    print(running_lab(args.lab).runtime_api(args.api_command), end="")
     return 0
 
 
@@ -253,7 +253,8 @@ def parser() -> argparse.ArgumentParser:
 
     api = sub.add_parser("api", help="send a running lab's HAProxy one Runtime API command and print its answer")
     api.add_argument("lab")
-    api.add_argument("command", help='e.g. "show servers state" or "set server ops/app2 state drain"')
+    api.add_argument("api_command", metavar="command",
+                     help='e.g. "show servers state" or "set server ops/app2 state drain"')
     api.set_defaults(func=cmd_api)
 
     ask = sub.add_parser("ask", help="send a running lab requests from a source address you choose (under "

@@ -40,14 +40,14 @@ def check_openssl() -> tuple[bool, str]:
 
 
 def check_loopback_clients() -> tuple[bool, str]:
-    """Labs 4 and 7 send requests from addresses like 127.0.7.10, which Linux has and
+    """Labs 4, 7, 12 and 14 send requests from addresses like 127.0.7.10, which Linux has and
     macOS has only with an alias per address."""
     try:
         with socket.socket() as s:
             s.bind(("127.0.7.10", 0))
-        return True, "clients can leave from 127.0.N.x addresses (labs 4 and 7)"
+        return True, "clients can leave from 127.0.N.x addresses (labs 4, 7, 12 and 14)"
     except OSError:
-        return False, "127.0.7.10 is not a local address here: labs 4 and 7 need an alias per client address"
+        return False, "127.0.7.10 is not a local address here: labs 4, 7, 12 and 14 need an alias per client address"
 
 
 def check_docker() -> tuple[bool, str]:

@@ -69,7 +69,8 @@ class RunningLab:
     def runtime_api(self, command: str) -> str:
         """HAProxy's answer to a Runtime API command, through the lab's stats socket."""
         if not self.record.runtime_api:
-            raise LabkitError(f"{self.lab}'s haproxy.cfg opens no Runtime API (a global `stats socket ipv4@...`)")
+            raise LabkitError(f"{self.lab}'s haproxy.cfg opens no Runtime API (a global `stats socket ipv4@...`, "
+                              "or a `listen` that relays a port to the stats socket, as lab 13's)")
         return stats.runtime_api(self.record.runtime_api, command)
 
     def wait_until_checked(self, timeout: float = stats.CHECK_TIMEOUT) -> None:

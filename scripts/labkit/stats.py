@@ -36,6 +36,12 @@ def counters(stats_url: str, backend: str, field: str) -> dict[str, int]:
     return {r["svname"]: int(r[field] or 0) for r in server_rows(rows(stats_url), backend)}
 
 
+def last_check(row: dict[str, str]) -> str:
+    """The result of a server's last health check (L4OK, L7STS, INI, ...): the stats page
+    marks one under way with "* " before it."""
+    return row["check_status"].removeprefix("* ")
+
+
 def unchecked_servers(all_rows: list[dict[str, str]]) -> list[str]:
     """Servers with health checks whose last check has not passed yet."""
     return [
@@ -48,9 +54,9 @@ def unchecked_servers(all_rows: list[dict[str, str]]) -> list[str]:
 def failed_checks(all_rows: list[dict[str, str]]) -> list[str]:
     """Servers whose last health check failed (a server not checked yet says INI)."""
     return [
-        f"{r['pxname']}/{r['svname']} ({r['status']}, check {r['check_status'].removeprefix('* ')})"
+        f"{r['pxname']}/{r['svname']} ({r['status']}, check {last_check(r)})"
         for r in server_rows(all_rows)
-        if r["check_status"].removeprefix("* ") not in ("", "INI") and not r["check_status"].endswith("OK")
+        if last_check(r) not in ("", "INI") and not r["check_status"].endswith("OK")
     ]
 
 
@@ -59,7 +65,7 @@ CHECK_TIMEOUT = 30  # seconds for HAProxy's first round of checks, which it spre
 
 def not_checked_yet(all_rows: list[dict[str, str]]) -> list[str]:
     return [f"{r['pxname']}/{r['svname']} (check INI)" for r in server_rows(all_rows)
-            if r["check_status"].removeprefix("* ") == "INI"]
+            if last_check(r) == "INI"]
 
 
 def wait_until_checked(stats_url: str | None, timeout: float = CHECK_TIMEOUT, until: str = "passed") -> None:
