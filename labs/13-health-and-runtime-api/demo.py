@@ -6,6 +6,7 @@ import signal
 import time
 
 from labkit import stats
+from labkit.stats import last_check
 from labkit.client import Traffic, answers_in_turn
 from labkit.demo import bar, table
 
@@ -40,7 +41,7 @@ def operator(lab, settings, say) -> list[dict]:
             kept = [a.backend for a in answers_in_turn(url, cookie_requests, headers={"Cookie": "SERVERID=app2"})]
         rows = server_rows(lab, "ops")
         steps.append({"command": command, "answer": answer, "new": got, "cookie": kept, "lbtot": counted["lbtot"],
-                      "status": rows["app2"]["status"], "check": rows["app2"]["check_status"],
+                      "status": rows["app2"]["status"], "check": last_check(rows["app2"]),
                       "weights": {s: int(rows[s]["weight"]) for s in SERVERS}})
     lab.runtime_api(UNDO)
     say(table(["command", *SERVERS, "app2 user", "app2 status", "app2 check"],
@@ -65,6 +66,7 @@ def broken(lab, settings, say) -> dict:
                 Traffic(lab.frontends["http_front"] + "/", interval) as http:
             broke = time.monotonic()
             lab.signal_service("app3", signal.SIGHUP)
+            signalled = time.monotonic()
             lab.wait_for_status({("http_check", "app3"): "DOWN"})
             down = time.monotonic()
             time.sleep(settings["after_down"])
@@ -74,7 +76,8 @@ def broken(lab, settings, say) -> dict:
     # first 500 it sent on (to either frontend), and the requests sent after that count.
     broken_from = min((traffic.began + request.answered for traffic in (plain, http)
                        for request in traffic.sent if request.answer.status == 500), default=down)
-    out = {"broke": broke, "broken_from": broken_from, "down": down, "took": down - broke, "backends": {}}
+    out = {"broke": broke, "signalled": signalled, "broken_from": broken_from, "down": down, "took": down - broke,
+           "backends": {}}
     table_rows = []
     for backend, traffic in (("plain_check", plain), ("http_check", http)):
         during = answers_since(traffic, broken_from)
@@ -84,9 +87,9 @@ def broken(lab, settings, say) -> dict:
             "answers": [(a.status, a.backend) for a in during], "after_down": [(a.status, a.backend) for a in after],
             "failed_in_all": sum(r.answer.status != 200 for r in traffic.sent),
             "lbtot": counted[backend]["lbtot"], "hrsp_5xx": counted[backend]["hrsp_5xx"],
-            "status": rows[backend]["status"], "check": rows[backend]["check_status"]}
+            "status": rows[backend]["status"], "check": last_check(rows[backend])}
         table_rows.append([backend, len(during), len(failed), sum(a.status != 200 for a in after),
-                           counted[backend]["hrsp_5xx"]["app3"], rows[backend]["status"], rows[backend]["check_status"]])
+                           counted[backend]["hrsp_5xx"]["app3"], rows[backend]["status"], last_check(rows[backend])])
     say(table(["backend", "requests", "failed", "failed after DOWN", "HAProxy app3 5xx", "app3 status", "app3 check"],
               table_rows))
     say(f"HAProxy marked app3 DOWN in http_check {out['took']:.1f} s after it broke (a check every 1 s, DOWN\n"

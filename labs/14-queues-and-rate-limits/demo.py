@@ -18,18 +18,24 @@ def queue_row(lab) -> dict[str, str]:
     return next(r for r in stats.rows(lab.stats_url) if r["pxname"] == "queued" and r["svname"] == "BACKEND")
 
 
+def queue_timeouts(lab) -> list[str]:
+    """The lines of HAProxy's log for requests that ended in queue_front's queue (sQ)."""
+    return [line for line in lab.haproxy_log().splitlines() if " queue_front " in line and " sQ" in line]
+
+
 def burst(lab, settings, say) -> dict:
     count, hold = settings["burst"], settings["hold"]
     say(f"\n1 · A burst: {count} requests at once to /slow/{hold} (each holds its server {hold} s). Three\n"
         "servers take two each at a time (maxconn 2); the rest wait in HAProxy's queue, 1.5 s at most:")
     url = lab.frontends["queue_front"] + f"/slow/{hold}"
+    queue_timeouts_before = len(queue_timeouts(lab))  # a lab already up may have had a burst
     with ThreadPoolExecutor(1) as pool:
         sending = pool.submit(answers_concurrently, url, count, count)
         time.sleep(hold / 2)  # the first six are being served, the rest queued
         during = queue_row(lab)
         answers = sending.result()
     after = queue_row(lab)
-    queue_timeouts = [line for line in lab.haproxy_log().splitlines() if " queue_front " in line and " sQ" in line]
+    ended_in_queue = len(queue_timeouts(lab)) - queue_timeouts_before
     groups = {"served at once": [a for a in answers if a.status == 200 and a.seconds < 1.5 * hold],
               "served after waiting": [a for a in answers if a.status == 200 and a.seconds >= 1.5 * hold],
               "refused after timeout queue": [a for a in answers if a.status != 200]}
@@ -38,9 +44,9 @@ def burst(lab, settings, say) -> dict:
                 f"{min(a.seconds for a in got):.1f} to {max(a.seconds for a in got):.1f} s" if got else "-"]
                for name, got in groups.items()]))
     say(f"HAProxy's stats, {hold / 2:g} s in: {during['qcur']} requests in the queue; the most it held: "
-        f"{after['qmax']}. Its log\nshows {len(queue_timeouts)} requests ended in the queue (termination state sQ).")
+        f"{after['qmax']}. Its log\nshows {ended_in_queue} requests ended in the queue (termination state sQ).")
     return {"answers": [(a.status, a.seconds) for a in answers], "qcur": int(during["qcur"]),
-            "qmax": int(after["qmax"]), "queue_timeouts": len(queue_timeouts)}
+            "qmax": int(after["qmax"]), "queue_timeouts": ended_in_queue}
 
 
 def request_rates(lab) -> dict[str, int]:
@@ -61,6 +67,7 @@ def rate_limit(lab, settings, say) -> dict:
         denied_before = stats.frontend_counter(lab.stats_url, "limited_front", "dreq")
         began = time.monotonic()
         got = clients.answers_each([noisy], "limited_front", "/", settings["noisy"])
+        noisy_took = time.monotonic() - began  # its first request left within this
         got.update(clients.answers_each(quiet, "limited_front", "/", settings["quiet"]))
         denied = stats.frontend_counter(lab.stats_url, "limited_front", "dreq") - denied_before
         rates = request_rates(lab)
@@ -76,7 +83,7 @@ def rate_limit(lab, settings, say) -> dict:
     say(f"The noisy client's rate fell below {LIMIT} {waited:.1f} s after its first request; its next request "
         f"got {again[0].status}.")
     return {"noisy": noisy, "answers": {address: [a.status for a in answers] for address, answers in got.items()},
-            "denied": denied, "rates": rates, "waited": waited, "again": again[0].status}
+            "denied": denied, "rates": rates, "waited": waited, "noisy_took": noisy_took, "again": again[0].status}
 
 
 def demo(lab, say=print):

@@ -5,14 +5,14 @@ import signal
 from labkit.errors import LabkitError
 from labkit.exercises import Problem
 from labkit.haproxy import health_checks
-from labkit.stats import rows, server_rows
+from labkit.stats import last_check, rows, server_rows
 
 MAY_CHANGE = {"backend plain_check"}
 
 
 def check(lab) -> list[str]:
     lab.wait_until_checked()
-    kinds = {row["svname"]: row["check_status"] for row in server_rows(rows(lab.stats_url), "plain_check")}
+    kinds = {row["svname"]: last_check(row) for row in server_rows(rows(lab.stats_url), "plain_check")}
     if not all(status.startswith("L7") for status in kinds.values()):
         return [Problem(
             f"HAProxy's checks of plain_check say {', '.join(sorted(set(kinds.values())))}: L4 means they "

@@ -21,6 +21,13 @@ def check(lab) -> list[str]:
     count, hold = SETTINGS["burst"], SETTINGS["hold"]
     answers = answers_concurrently(lab.frontends["queue_front"] + f"/slow/{hold}", count, count)
     refused = [a for a in answers if a.status != 200]
+    if not refused and ({a.backend for a in answers} - {"app1", "app2", "app3"}
+                        or sum(a.seconds >= hold for a in answers) < count):
+        return [Problem(
+            "Every request was answered, but not by the apps after their hold: the burst must still reach "
+            "app1 to app3, each request taking its second there.",
+            closer="Leave the requests to the servers; what changes is only how long a request may "
+                   "wait in HAProxy's queue before it gets a 503.")]
     if refused:
         return [Problem(
             f"{len(refused)} of the {count} requests were refused ({refused[0].status}) after "
