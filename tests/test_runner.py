@@ -1,6 +1,9 @@
 """Unit tests of the runner's pieces that need no lab running."""
 
+import os
 import socket
+import subprocess
+import sys
 
 import pytest
 
@@ -222,17 +225,22 @@ def test_auto_runs_locally_and_says_why_when_docker_cannot_get_images(docker_eng
 
 
 def test_a_ctrl_c_inside_interrupts_held_is_raised_once_the_block_has_ended():
-    import signal
-
-    from labkit.errors import interrupts_held
-
-    finished = False
-    with pytest.raises(KeyboardInterrupt):
-        with interrupts_held():
-            # To this thread, at once: os.kill(getpid()) lets the kernel hand the signal to
-            # any of the process's threads (an xdist worker has several), which on a busy
-            # machine may run its handler only after the block has ended.
-            signal.raise_signal(signal.SIGINT)
-            finished = True
-    assert finished
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    # In a process of its own. In a test worker, after some earlier test, the held Ctrl-C
+    # was replayed and no KeyboardInterrupt came (two full suites here said DID NOT RAISE;
+    # the test passes alone): what is tested is interrupts_held, not the worker's state.
+    code = """
+import signal
+from labkit.errors import interrupts_held
+finished = False
+try:
+    with interrupts_held():
+        signal.raise_signal(signal.SIGINT)
+        finished = True
+    print("not raised")
+except KeyboardInterrupt:
+    print("raised after the block" if finished else "raised inside the block")
+assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": str(paths.ROOT / "scripts")})
+    assert (result.returncode, result.stdout.strip()) == (0, "raised after the block"), result.stderr
