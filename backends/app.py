@@ -4,7 +4,9 @@
                   compose service name: app1, app2, ...)
     PORT, BIND    where it listens (8000 on all addresses in a container; the kit's local
                   runtime gives each backend its own port on 127.0.0.1)
-    DELAY         seconds to wait before answering anything but /healthz
+    DELAY         seconds to wait before answering anything but /healthz; a list such as
+                  0.1,0.2,0.3 gives each request the next wait in turn, round and round
+                  (lab 15's slow server: its waits vary, in the same measure every run)
     ROUTES        comma-separated names from ROUTE_CATALOGUE below
     THREADS       how many requests it serves at once
     PROTOCOL      http (the default), or rdp: a stand-in for a Remote Desktop server, which
@@ -16,6 +18,7 @@ Run it as `python app.py`. Signals change how well it is, while its port stays o
     SIGUSR2  well again
 """
 
+import itertools
 import os
 import resource
 import signal
@@ -107,7 +110,19 @@ class BackendHeader:
 HEALTH = {"passing": True, "broken": False}
 
 
+def waits(delay) -> itertools.cycle:
+    """DELAY's waits, in turn: "0.3" is 0.3 every time, "0.1,0.2" is 0.1, 0.2, 0.1, ..."""
+    try:
+        seconds = [float(wait) for wait in str(delay).split(",")]
+    except ValueError:
+        seconds = [-1.0]
+    if min(seconds) < 0:
+        raise SystemExit(f"DELAY={delay!r}: give seconds, or seconds separated by commas (0.1,0.2)")
+    return itertools.cycle(seconds)
+
+
 def create_app(name, delay=0.0, routes=DEFAULT_ROUTES):
+    next_wait = waits(delay)
     wanted = [r.strip() for r in routes.split(",") if r.strip()]
     unknown = sorted(set(wanted) - set(ROUTE_CATALOGUE))
     if unknown:
@@ -128,8 +143,12 @@ def create_app(name, delay=0.0, routes=DEFAULT_ROUTES):
     def artificial_delay():
         if HEALTH["broken"]:
             return text(f"{name} is broken on purpose (SIGHUP; SIGUSR2 to mend it)\n", 500)
-        if delay and request.path != "/healthz":
-            time.sleep(delay)
+        if request.path != "/healthz":
+            # next() of a cycle is one step under the GIL: each request, in any thread,
+            # takes the next wait of the list.
+            wait = next(next_wait)
+            if wait:
+                time.sleep(wait)
 
     @app.errorhandler(404)
     def not_here(error):
@@ -233,7 +252,7 @@ def main(argv):
         print(f"{name} (an RDP stand-in) listening on {env.get('BIND', '0.0.0.0')}:{port}", flush=True)
         serve_rdp_stand_in(name, env.get("BIND", "0.0.0.0"), port)
         return 0
-    app = create_app(name, float(env.get("DELAY", "0")), env.get("ROUTES", DEFAULT_ROUTES))
+    app = create_app(name, env.get("DELAY", "0"), env.get("ROUTES", DEFAULT_ROUTES))
     print(f"{name} listening on {env.get('BIND', '0.0.0.0')}:{port}", flush=True)
     waitress.serve(
         app,

@@ -79,6 +79,23 @@ def test_the_delay_holds_every_answer_but_the_health_check():
     assert time.monotonic() - began >= 0.3
 
 
+def test_a_list_of_delays_gives_each_request_the_next_in_turn():
+    client = backend_app.create_app("slow", delay="0.1,0,0.2").test_client()
+    took = []
+    for _ in range(6):
+        began = time.monotonic()
+        client.get("/")
+        took.append(time.monotonic() - began)
+    for wanted, seconds in zip([0.1, 0, 0.2] * 2, took):
+        assert wanted <= seconds < wanted + 0.05, took
+
+
+@pytest.mark.parametrize("delay", ["-1", "0.1,,0.2", "soon"])
+def test_a_delay_that_is_not_seconds_is_refused(delay):
+    with pytest.raises(SystemExit, match=f"DELAY='{delay}'"):
+        backend_app.create_app("slow", delay=delay)
+
+
 def test_any_answers_every_path_and_method():
     client = backend_app.create_app("app2", routes="any").test_client()
     response = client.get("/video/42?quality=hd")
