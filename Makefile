@@ -1,6 +1,7 @@
 # The kit's commands. On a fresh clone the first one creates .venv and installs the kit.
 #   make lab-5            start lab 5, show who answers, leave it running
 #   make check-lab-5      check your version of lab 5's exercise (SOLUTION=1: the reference; HINT=2: more help)
+#   make load-5           put running lab 5 under load with Locust (USERS= TIME= FRONTEND= IMPATIENT=1 UI=1)
 #   make down             stop every lab the kit started (make down-5: lab 5 only)
 #   make doctor           what this machine has for the labs, and how to get the rest
 #   make images-save FILE=x.tar.gz / images-load FILE=x.tar.gz   images for a room without internet
@@ -66,6 +67,12 @@ lab-%: $(VENV)/.installed
 check-lab-%: $(VENV)/.installed
 	@$(LABKIT) exercise $* $(if $(SOLUTION),--solution) $(if $(HINT),--hint $(HINT))
 
+# RATE: users started per second. IMPATIENT=1: users that never pause (the most it can do).
+# UI=1: Locust's web UI on 127.0.0.1:8089 instead of a table.
+load-%: $(VENV)/.installed
+	@$(LABKIT) load $* $(if $(USERS),--users $(USERS)) $(if $(RATE),--rate $(RATE)) $(if $(TIME),--time $(TIME)) \
+		$(if $(FRONTEND),--frontend $(FRONTEND)) $(if $(IMPATIENT),--impatient) $(if $(UI),--ui)
+
 down: $(VENV)/.installed
 	@$(LABKIT) down
 
@@ -107,9 +114,9 @@ soak: $(VENV)/.installed
 mutants: $(VENV)/.installed
 	@$(LABKIT) mutants $(LABS)
 
-# SUITE=0 leaves out the suite's time; LABS="5 7" times only those labs.
+# SUITE=0 leaves out the suite's time, LOAD=0 Locust's throughput; LABS="5 7" times only those labs.
 bench: $(VENV)/.installed
-	@$(LABKIT) bench --runtime $(RUNTIME) $(if $(filter 0,$(SUITE)),--no-suite) $(LABS)
+	@$(LABKIT) bench --runtime $(RUNTIME) $(if $(filter 0,$(SUITE)),--no-suite) $(if $(filter 0,$(LOAD)),--no-load) $(LABS)
 
 docs: $(VENV)/.installed
 	@$(LABKIT) docs-assets

@@ -18,7 +18,7 @@ import shlex
 import subprocess
 import sys
 
-from . import compose, page_checks, paths, recording
+from . import charts, compose, page_checks, paths, recording
 
 # In this order: pytest runs a module's tests in the order their names were bound. HAProxy's
 # log is read before any server has gone down (which HAProxy logs as a warning), and the
@@ -65,6 +65,7 @@ def test_make_lab_shows_what_its_docs_page_shows(lab, demo_run, request):
                     update=request.config.getoption("--update-outputs"),
                     where=f"HAProxy {lab.haproxy_version()}", sources=recording.sources_digest(lab.lab),
                     compare=(lambda text: text) if deterministic else recording.skeleton)
+    charts.check(lab.lab, lab.runtime.name, update=request.config.getoption("--update-outputs"))
 
 
 def test_the_untouched_exercise_fails_its_check_with_a_hint(lab):

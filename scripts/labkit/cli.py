@@ -124,6 +124,33 @@ def cmd_ask(args) -> int:
     return 0
 
 
+def cmd_load(args) -> int:
+    """Locust against a running lab: one frontend (the first, unless named), for a set time."""
+    from . import load
+
+    running = running_lab(args.lab)
+    http = [name for name, url in running.frontends.items() if url.startswith("http")]
+    frontend = args.frontend or (http[0] if http else None)
+    if frontend not in http:
+        raise SettingError(f"lab {running.lab.number} has no HTTP frontend {frontend!r}; it has " + ", ".join(http))
+    if args.users < 1 or args.rate <= 0 or args.time < 1:
+        raise SettingError("USERS and TIME are 1 or more, and RATE more than 0")
+    if args.ui:
+        return load.ui(running, frontend, args.users, args.rate, args.time, args.impatient)
+    kind = "impatient users (no pause)" if args.impatient else "users (visitors and API clients, 3 to 1)"
+    print(f"Locust: {args.users} {kind}, started {args.rate:g} a second, against {frontend} "
+          f"({running.frontends[frontend]}/) for {args.time} s ...")
+    result = load.run(running, frontend, args.users, args.rate, args.time, args.impatient)
+    print(load.summary(result) + "\n")
+    print(load.server_table(result))
+    if result.backend and running.stats_url:
+        print("(Locust: requests named by their X-Backend header; HAProxy lbtot: its own count for this run: "
+              + ("the same)" if load.counts_agree(result) else
+                 "more: it counts a request again for each server a retry or redispatch picked, "
+                 "and any other client's)"))
+    return 0
+
+
 def cmd_doctor(args) -> int:
     from . import doctor
 
@@ -176,7 +203,7 @@ def cmd_mutants(args) -> int:
 def cmd_bench(args) -> int:
     from . import bench
 
-    return bench.bench(args.runtime, suite=not args.no_suite, numbers=args.labs)
+    return bench.bench(args.runtime, suite=not args.no_suite, numbers=args.labs, with_load=not args.no_load)
 
 
 def cmd_prepare_tests(args) -> int:
@@ -269,6 +296,18 @@ def parser() -> argparse.ArgumentParser:
     ask.add_argument("--header", "-H", action="append", default=[], metavar="'NAME: VALUE'")
     ask.set_defaults(func=cmd_ask)
 
+    load = sub.add_parser("load", help="put a running lab under load with Locust, for a set time, and show "
+                                       "requests/s, failures and response times per server")
+    load.add_argument("lab")
+    load.add_argument("--frontend", help="default: the lab's first HTTP frontend")
+    load.add_argument("--users", type=int, default=50, help="simulated users (default 50)")
+    load.add_argument("--rate", type=float, default=50, help="users started per second (default 50)")
+    load.add_argument("--time", type=int, default=10, help="seconds of load (default 10)")
+    load.add_argument("--impatient", action="store_true",
+                      help="users that send the next request the moment an answer comes: the most it can do")
+    load.add_argument("--ui", action="store_true", help="Locust's web UI on 127.0.0.1 instead of a table")
+    load.set_defaults(func=cmd_load)
+
     images = sub.add_parser("images", help="build the labs' images, or save/load them for a room without internet")
     images.add_argument("action", choices=["build", "save", "load"])
     images.add_argument("file", nargs="?", help="the archive, for save and load")
@@ -295,6 +334,7 @@ def parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="time make lab-N, warm and cold, and the suite, in each runtime")
     bench.add_argument("--runtime", default=os.environ.get("RUNTIME", "auto"), help=runtime_help)
     bench.add_argument("--no-suite", action="store_true", help="leave out the suite's time")
+    bench.add_argument("--no-load", action="store_true", help="leave out Locust's throughput")
     bench.add_argument("labs", nargs="*", help="lab numbers (default: every lab)")
     bench.set_defaults(func=cmd_bench)
 
