@@ -57,9 +57,10 @@ def failures(junit_xml: Path) -> list[str]:
     return failed
 
 
-def suite_once(runtime: str, folder: Path, name: str) -> tuple[list[str], str]:
+def suite_once(runtime: str, folder: Path, name: str, keep_failed: Path | None = None) -> tuple[list[str], str]:
     """The whole suite once, as make test runs it: the workers' part, then the tests that need
-    the machine alone. Returns the failed tests by name and pytest's summary line."""
+    the machine alone. Returns the failed tests by name and pytest's summary line; a part
+    that failed leaves pytest's output, tracebacks and all, in keep_failed-<part>.txt."""
     failed, summary = [], ""
     for part, extra in enumerate([[], ALONE_PASS]):
         report = folder / f"{name}-{part}.xml"
@@ -68,6 +69,9 @@ def suite_once(runtime: str, folder: Path, name: str) -> tuple[list[str], str]:
         found = failures(report) if report.exists() else [f"pytest exited {result.returncode}"]
         if result.returncode != 0 and not found:
             found = [f"pytest exited {result.returncode}: {result.stdout.strip().splitlines()[-1:]}"]
+        if found and keep_failed:
+            keep_failed.parent.mkdir(parents=True, exist_ok=True)
+            Path(f"{keep_failed}-{part}.txt").write_text(result.stdout + result.stderr)
         failed += found
         summary = summary or (result.stdout.strip().splitlines()[-1] if result.stdout.strip() else "")
     return failed, summary
@@ -76,14 +80,19 @@ def suite_once(runtime: str, folder: Path, name: str) -> tuple[list[str], str]:
 def soak(runs: int, runtime: str, say=print) -> int:
     seen = Counter()
     failed_runs = 0
+    for old in (paths.checkout_state_dir() / "artifacts").glob("soak-run-*.txt"):
+        old.unlink()  # an earlier soak's
     with tempfile.TemporaryDirectory() as folder:
         for run in range(1, runs + 1):
             began = time.monotonic()
-            failed, summary = suite_once(runtime, Path(folder), f"run-{run}")
+            kept = paths.checkout_state_dir() / "artifacts" / f"soak-run-{run}"
+            failed, summary = suite_once(runtime, Path(folder), f"run-{run}", keep_failed=kept)
             took = time.monotonic() - began
             say(f"run {run}/{runs}: {'ok' if not failed else 'FAILED'} in {took:.0f}s  {summary}")
             for name in failed:
                 say(f"    {name}")
+            if failed:
+                say(f"    (pytest's output: {paths.shown(kept)}-*.txt)")
             seen.update(failed)
             failed_runs += bool(failed)
     say(f"\n{runs - failed_runs} of {runs} runs green ({runtime}).")
