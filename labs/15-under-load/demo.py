@@ -22,7 +22,7 @@ def demo(lab, say=print):
     say("")
     say(table(["algorithm", "requests/s", "failed", "p50", "p95", "p99", *SERVERS], rows))
     agree = [frontend for frontend, run in runs.items() if load.counts_agree(run)]
-    say(f"(each server's share as Locust counted it, by X-Backend; HAProxy's count of each server's answers "
+    say(f"(each server's share as Locust counted it, by X-Backend; HAProxy's lbtot for the same run "
         f"{'agrees for every algorithm' if len(agree) == len(runs) else 'differs for ' + ', '.join(sorted(set(runs) - set(agree)))})")
     say("Expected: round robin sends the slow server a third and waits on it, so its p95 is a slow\n"
         "answer; least connections and random(2) send it far less, and first keeps to app1 while it\n"

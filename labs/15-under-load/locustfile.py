@@ -22,18 +22,14 @@ from locust import FastHttpUser, between, constant, constant_throughput, events,
 @events.init_command_line_parser.add_listener
 def haproxy_options(parser):
     parser.add_argument("--haproxy-stats", default="", help="HAProxy's stats page, to read its counters from")
-    parser.add_argument("--haproxy-counts", default="", help="where to write how many requests each server answered")
+    parser.add_argument("--haproxy-counts", default="", help="where to write how many requests each server got")
 
 
-def answered(stats_url: str) -> dict[str, int]:
-    """{"backend/server": responses}: how many HTTP answers each server has given since
-    HAProxy started (its hrsp_1xx to hrsp_5xx and hrsp_other; health checks not counted).
-    Unlike lbtot, this counts a request that waited in the queue for a free server, and
-    counts a redispatched request once, for the server that answered it."""
+def balanced_requests(stats_url: str) -> dict[str, int]:
+    """{"backend/server": lbtot}: how often HAProxy has picked each server since it started."""
     with urllib.request.urlopen(stats_url + ";csv", timeout=5) as answer:
         rows = csv.DictReader(io.StringIO(answer.read().decode().lstrip("# ")))
-        classes = ["hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx", "hrsp_other"]
-        return {f"{r['pxname']}/{r['svname']}": sum(int(r[c] or 0) for c in classes)
+        return {f"{r['pxname']}/{r['svname']}": int(r["lbtot"] or 0)
                 for r in rows if r["svname"] not in ("FRONTEND", "BACKEND")}
 
 
@@ -42,14 +38,14 @@ def read_counters_before(environment, **kwargs):
     # Read rather than reset (`clear counters` on the Runtime API would also do): the
     # stats page and anyone else watching keep their totals.
     if environment.parsed_options.haproxy_stats:
-        environment.counters_before = answered(environment.parsed_options.haproxy_stats)
+        environment.counters_before = balanced_requests(environment.parsed_options.haproxy_stats)
 
 
 @events.test_stop.add_listener
 def read_counters_after(environment, **kwargs):
     options = environment.parsed_options
     if options.haproxy_stats and options.haproxy_counts:
-        after = answered(options.haproxy_stats)
+        after = balanced_requests(options.haproxy_stats)
         picked = {server: count - environment.counters_before.get(server, 0) for server, count in after.items()}
         with open(options.haproxy_counts, "w") as out:
             json.dump({server: count for server, count in picked.items() if count}, out)

@@ -41,7 +41,7 @@ class LoadRun:
     # {server: {response time in ms, rounded as Locust rounds it: how many}}, by X-Backend
     times: dict[str, Counter]
     failures: Counter  # {server: failed requests}
-    picked: Counter  # {server: the HTTP answers HAProxy counted from it over the run (hrsp_*)}
+    picked: Counter  # {server: HAProxy's lbtot over the run}
     most_at_once: dict[str, int] = field(default_factory=dict)  # {server: HAProxy's smax}
 
     @property
@@ -139,7 +139,7 @@ def server_table(result: LoadRun) -> str:
              *(f"{result.percentile(p, server)} ms" if server in result.times else "-" for p in (0.5, 0.95, 0.99)),
              bar(result.served.get(server, 0), largest)]
             for server in servers]
-    return table(["server", "Locust", "HAProxy", "share", "failed", "p50", "p95", "p99", ""], rows)
+    return table(["server", "Locust", "HAProxy lbtot", "share", "failed", "p50", "p95", "p99", ""], rows)
 
 
 def counts_agree(result: LoadRun) -> bool:
