@@ -5,9 +5,7 @@ page to quote.
   Warm: straight after the same lab ran and was stopped. Cold: under Docker, with the
   kit's two images removed first (they are built again on the base image, which stays);
   locally, with the kit's Python bytecode caches removed first.
-- Locust's throughput against lab 5 (`make load-5 IMPATIENT=1`), and against lab 15's
-  frontend that HAProxy answers itself: the load generator's own ceiling (LOAD=0 leaves
-  it out).
+- Locust's throughput against lab 5 (`make load-5 IMPATIENT=1`; LOAD=0 leaves it out).
 - The whole suite, once per runtime, as make test runs it (SUITE=0 leaves it out); a failed
   test is named, and makes the bench fail.
 Each run is followed by `make down`, which is not counted.
@@ -62,7 +60,7 @@ def timed_lab(number: int, runtime: str, cold: bool) -> float:
         make("down", runtime=runtime)
 
 
-# Impatient users against lab 5's round robin, and against lab 15's ceiling_front.
+# Impatient users against lab 5's round robin.
 LOAD_USERS, LOAD_SECONDS = 50, 10
 
 
@@ -75,9 +73,8 @@ def throughput(number: int, frontend: str, runtime: str) -> load.LoadRun:
 
 
 def load_rows(runtime: str) -> list[list]:
-    lab5, ceiling = throughput(5, "http_front", runtime), throughput(15, "ceiling_front", runtime)
-    return [[runtime, f"{lab5.per_second:.0f}", lab5.failed, f"{lab5.percentile(0.99)} ms",
-             f"{ceiling.per_second:.0f}", f"{lab5.per_second / ceiling.per_second:.2f}"]]
+    lab5 = throughput(5, "http_front", runtime)
+    return [[runtime, f"{lab5.per_second:.0f}", lab5.failed, f"{lab5.percentile(0.99)} ms"]]
 
 
 def runtimes_here(requested: str) -> list[str]:
@@ -103,9 +100,8 @@ def bench(requested: str = "auto", suite: bool = True, numbers: list[str] | None
     say(f"\n`make lab-N`, median of {RUNS} runs, {os.cpu_count()} cores:")
     say(table(header, rows))
     if with_load:
-        say(f"\nLocust, {LOAD_USERS} impatient users for {LOAD_SECONDS} s (make load-5 IMPATIENT=1), against lab 5 "
-            "and against a frontend\nHAProxy answers itself (lab 15's ceiling_front): the load generator's ceiling.")
-        say(table(["runtime", "lab 5 requests/s", "failed", "p99", "ceiling requests/s", "lab 5 / ceiling"],
+        say(f"\nLocust, {LOAD_USERS} impatient users for {LOAD_SECONDS} s (make load-5 IMPATIENT=1), against lab 5:")
+        say(table(["runtime", "lab 5 requests/s", "failed", "p99"],
                   [row for runtime in chosen for row in load_rows(runtime)]))
     if suite:
         say("")

@@ -144,10 +144,9 @@ def cmd_load(args) -> int:
     print(load.summary(result) + "\n")
     print(load.server_table(result))
     if result.backend and running.stats_url:
-        print("(Locust: requests named by their X-Backend header; HAProxy lbtot: its own count for this run: "
-              + ("the same)" if load.counts_agree(result) else
-                 "more: it counts a request again for each server a retry or redispatch picked, "
-                 "and any other client's)"))
+        print("(Locust: requests named by their X-Backend header; HAProxy: the answers it counted from each "
+              "server in this run: " + ("the same)" if load.counts_agree(result) else
+                                        "they differ: did another client send requests too?)"))
     return 0
 
 

@@ -1,8 +1,8 @@
-"""Locust against a running lab: lab 15's comparison of algorithms, and `make load-N`.
+"""Locust against a running lab: `make load-N`.
 
 Locust runs as a process of its own: importing it patches the standard library for gevent,
 which the rest of the kit must not see. It runs headless, for a set time (and the kit's
-timeout behind that), with lab 15's locustfile; this module reads what it wrote: Locust's
+timeout behind that), with the kit's locustfile; this module reads what it wrote: Locust's
 statistics, one entry per server that answered, and HAProxy's counters over the run.
 """
 
@@ -19,9 +19,9 @@ from . import haproxy, paths, stats
 from .demo import bar, share, table
 from .errors import LabkitError
 
-LOCUSTFILE = paths.LABS_DIR / "15-under-load" / "locustfile.py"
-# Users still at work when the time is up finish their request (lab 15's slowest answer
-# takes a second), so that Locust has counted every request HAProxy passed on.
+LOCUSTFILE = Path(__file__).with_name("locustfile.py")  # the users, for every lab
+# Users still at work when the time is up finish their request (a slow server's answer
+# may take a second), so that Locust has counted every request HAProxy passed on.
 STOP_TIMEOUT = 5
 UI_PORT = 8089  # Locust's own default, on 127.0.0.1
 UI_STAYS = 300  # seconds the web UI stays up once its run is over
@@ -41,7 +41,7 @@ class LoadRun:
     # {server: {response time in ms, rounded as Locust rounds it: how many}}, by X-Backend
     times: dict[str, Counter]
     failures: Counter  # {server: failed requests}
-    picked: Counter  # {server: HAProxy's lbtot over the run}
+    picked: Counter  # {server: the HTTP answers HAProxy counted from it over the run (hrsp_*)}
     most_at_once: dict[str, int] = field(default_factory=dict)  # {server: HAProxy's smax}
 
     @property
@@ -139,7 +139,7 @@ def server_table(result: LoadRun) -> str:
              *(f"{result.percentile(p, server)} ms" if server in result.times else "-" for p in (0.5, 0.95, 0.99)),
              bar(result.served.get(server, 0), largest)]
             for server in servers]
-    return table(["server", "Locust", "HAProxy lbtot", "share", "failed", "p50", "p95", "p99", ""], rows)
+    return table(["server", "Locust", "HAProxy", "share", "failed", "p50", "p95", "p99", ""], rows)
 
 
 def counts_agree(result: LoadRun) -> bool:
